@@ -1,0 +1,443 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/audit"
+	"github.com/storsthlm/mottagning/internal/postgres"
+	"github.com/storsthlm/mottagning/internal/tenant"
+	"github.com/storsthlm/mottagning/internal/testenv"
+	"github.com/storsthlm/mottagning/migrations"
+	"github.com/storsthlm/mottagning/tenants"
+)
+
+// world is a test database with the registry applied and one counsellor in
+// each of two kommuner.
+type world struct {
+	db        *postgres.DB
+	dbinfo    testenv.Database
+	a, b      tenant.Kommun
+	staffA    uuid.UUID
+	staffB    uuid.UUID
+	systemCtx context.Context
+}
+
+func newWorld(t *testing.T) world {
+	t.Helper()
+	db, info := testenv.DB(t)
+	ctx := tenant.WithActing(context.Background(), tenant.System())
+	defs, err := tenant.LoadDir(tenants.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ApplyKommuner(ctx, defs); err != nil {
+		t.Fatal(err)
+	}
+	w := world{db: db, dbinfo: info, systemCtx: ctx}
+	if w.a, err = db.KommunBySlug(ctx, "nacka"); err != nil {
+		t.Fatal(err)
+	}
+	if w.b, err = db.KommunBySlug(ctx, "solna"); err != nil {
+		t.Fatal(err)
+	}
+	w.staffA = w.addStaff(t, w.a, "a@nacka.example", "counsellor")
+	w.staffB = w.addStaff(t, w.b, "b@solna.example", "counsellor")
+	return w
+}
+
+func (w world) addStaff(t *testing.T, k tenant.Kommun, email, role string) uuid.UUID {
+	t.Helper()
+	id, err := w.db.UpsertStaff(w.systemCtx, postgres.NewStaff{Email: email, DisplayName: "Kurator", PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.SetMembership(tenant.WithActing(w.systemCtx, tenant.System().ForKommun(k.ID)), id, role); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func staffCtx(k tenant.Kommun, staff uuid.UUID) context.Context {
+	return tenant.WithActing(context.Background(), tenant.Acting{Actor: tenant.ActorStaff, KommunID: k.ID, AccountID: staff, Role: "counsellor"})
+}
+
+func TestEveryTableHasRLSEnabledAndForced(t *testing.T) {
+	t.Parallel()
+	_, info := testenv.DB(t)
+	admin := testenv.Admin(t, info)
+	rows, err := admin.Query(context.Background(), `
+		SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'app' AND c.relkind IN ('r', 'p')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var name string
+		var enabled, forced bool
+		if err := rows.Scan(&name, &enabled, &forced); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !enabled || !forced {
+			t.Errorf("table app.%s: row-level security enabled=%v forced=%v; both must be true", name, enabled, forced)
+		}
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if n < 6 {
+		t.Fatalf("found only %d tables in schema app; the catalog query is wrong", n)
+	}
+}
+
+func TestAppRoleCannotBypassRLSAndOwnsNothing(t *testing.T) {
+	t.Parallel()
+	_, info := testenv.DB(t)
+	admin := testenv.Admin(t, info)
+	var super, bypass, createRole, createDB bool
+	var owned int
+	err := admin.QueryRow(context.Background(), `
+		SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb,
+		       (SELECT count(*) FROM pg_class WHERE relowner = r.oid)
+		     + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid)
+		     + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)
+		FROM pg_roles r WHERE r.rolname = $1`, postgres.AppRole).Scan(&super, &bypass, &createRole, &createDB, &owned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if super || bypass || createRole || createDB || owned != 0 {
+		t.Fatalf("%s: super=%v bypassrls=%v createrole=%v createdb=%v owns %d objects; want none of these",
+			postgres.AppRole, super, bypass, createRole, createDB, owned)
+	}
+}
+
+func TestOpenRefusesPrivilegedRole(t *testing.T) {
+	t.Parallel()
+	info := testenv.NewDatabase(t)
+	_, err := postgres.Open(context.Background(), info.AdminURL, postgres.Options{})
+	if err == nil {
+		t.Fatal("Open with a superuser URL succeeded; serve must refuse a role that bypasses RLS")
+	}
+}
+
+func TestNoContextSeesNoRows(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if err := w.db.Record(staffCtx(w.a, w.staffA), audit.Entry{KommunID: w.a.ID, ActorID: w.staffA,
+		ActorRole: "counsellor", Action: audit.BookingRead, Subject: "molnet"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.RecordHeartbeat(context.Background(), "hb:1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.AddPlatformAdmin(w.systemCtx, w.staffB); err != nil {
+		t.Fatal(err)
+	}
+	admin := testenv.Admin(t, w.dbinfo)
+	for _, table := range appTables(t, admin) {
+		var seeded int
+		if err := admin.QueryRow(context.Background(), "SELECT count(*) FROM app."+table).Scan(&seeded); err != nil {
+			t.Fatal(err)
+		}
+		if seeded == 0 {
+			t.Errorf("app.%s has no rows in this test; seed some so the check means something", table)
+			continue
+		}
+		var visible int
+		err := w.db.InTx(context.Background(), func(ctx context.Context, q postgres.Querier) error {
+			return q.QueryRow(ctx, "SELECT count(*) FROM app."+table).Scan(&visible)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if visible != 0 {
+			t.Errorf("app.%s: %d rows visible without an acting context; want 0", table, visible)
+		}
+	}
+}
+
+// appTables lists the tables a query can name (partitions are read through
+// their parent).
+func appTables(t *testing.T, admin *pgx.Conn) []string {
+	rows, err := admin.Query(context.Background(), `
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'app' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func TestContextIsTransactionLocal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if err := w.db.InTx(staffCtx(w.a, w.staffA), func(ctx context.Context, q postgres.Querier) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The pool has 4 connections; ask each of them.
+	for range 8 {
+		var k string
+		if err := w.db.Pool().QueryRow(context.Background(), `SELECT coalesce(current_setting('app.kommun_id', true), '')`).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		if k != "" {
+			t.Fatalf("app.kommun_id = %q outside any transaction; the context leaked through the pool", k)
+		}
+	}
+}
+
+func TestInterleavedKommunerNeverSeeEachOther(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	pool, err := postgres.Open(context.Background(), w.dbinfo.AppURL, postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	const total = 10_000
+	const workers = 4
+	var wrong, seen int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range total / workers {
+				k, staff := w.a, w.staffA
+				if (i+g)%2 == 1 {
+					k, staff = w.b, w.staffB
+				}
+				err := pool.InTx(staffCtx(k, staff), func(ctx context.Context, q postgres.Querier) error {
+					rows, err := q.Query(ctx, `SELECT kommun_id FROM app.staff_membership`)
+					if err != nil {
+						return err
+					}
+					ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					for _, id := range ids {
+						seen++
+						if id != k.ID {
+							wrong++
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if wrong != 0 {
+		t.Fatalf("%d of %d rows belonged to the other kommun", wrong, seen)
+	}
+	if seen != total {
+		t.Fatalf("saw %d rows in %d transactions; want exactly one own row per transaction", seen, total)
+	}
+}
+
+func TestWriteForOtherKommunRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	err := w.db.InTx(staffCtx(w.a, w.staffA), func(ctx context.Context, q postgres.Querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO app.staff_membership (kommun_id, staff_id, role) VALUES ($1, $2, 'counsellor')`,
+			w.b.ID, w.staffA)
+		return err
+	})
+	if !apperr.Is(err, apperr.Forbidden) {
+		t.Fatalf("insert into kommun B while acting for A: got %v; want a Forbidden (RLS) error", err)
+	}
+	// And an update cannot move a row into another kommun.
+	err = w.db.InTx(staffCtx(w.a, w.staffA), func(ctx context.Context, q postgres.Querier) error {
+		_, err := q.Exec(ctx, `UPDATE app.staff_membership SET kommun_id = $1`, w.b.ID)
+		return err
+	})
+	if err == nil {
+		t.Fatal("moving a membership to kommun B while acting for A succeeded")
+	}
+	admin := testenv.Admin(t, w.dbinfo)
+	var n int
+	if err := admin.QueryRow(context.Background(), `SELECT count(*) FROM app.staff_membership WHERE kommun_id = $1`, w.b.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("kommun B has %d memberships after refused writes; want its 1", n)
+	}
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	t.Parallel()
+	info := testenv.NewDatabase(t)
+	ctx := context.Background()
+	admin := testenv.Admin(t, info)
+	var before string
+	if err := admin.QueryRow(ctx, `SELECT md5(string_agg(relname || relkind::text, ',' ORDER BY relname)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'app'`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	var applied []string
+	err := postgres.Migrate(ctx, info.AdminURL, migrations.FS, postgres.MigrateOptions{Log: func(f string, a ...any) { applied = append(applied, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) != 0 {
+		t.Fatalf("second migrate applied %v; want nothing", applied)
+	}
+	var after string
+	if err := admin.QueryRow(ctx, `SELECT md5(string_agg(relname || relkind::text, ',' ORDER BY relname)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = 'app'`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Fatal("second migrate changed the schema")
+	}
+}
+
+func TestAccessLogIsInsertOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := staffCtx(w.a, w.staffA)
+	e := audit.Entry{KommunID: w.a.ID, ActorID: w.staffA, ActorRole: "counsellor", Action: audit.ConversationRead, Subject: audit.AnonymousSubject}
+	if err := w.db.Record(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`UPDATE app.access_log SET subject_username = 'x'`, `DELETE FROM app.access_log`} {
+		err := w.db.InTx(ctx, func(ctx context.Context, q postgres.Querier) error { _, err := q.Exec(ctx, stmt); return err })
+		if !apperr.Is(err, apperr.Forbidden) {
+			t.Errorf("%s: got %v; want permission denied", stmt, err)
+		}
+	}
+	// A counsellor cannot write an entry in another kommun's name or as someone else.
+	bad := e
+	bad.KommunID = w.b.ID
+	if err := w.db.Record(ctx, bad); err == nil {
+		t.Error("recorded an entry for kommun B while acting for A")
+	}
+	bad = e
+	bad.ActorID = w.staffB
+	if err := w.db.Record(ctx, bad); err == nil {
+		t.Error("recorded an entry in another staff member's name")
+	}
+}
+
+func TestAccessLogInsertCreatesMissingPartition(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	far := time.Now().AddDate(3, 0, 0)
+	err := w.db.Record(w.systemCtx, audit.Entry{At: far, KommunID: w.a.ID, ActorID: w.staffA, ActorRole: "system",
+		Action: audit.JobRun, Subject: "molnet"})
+	if err != nil {
+		t.Fatalf("insert into a month without a partition: %v", err)
+	}
+	var n int
+	err = w.db.InTx(w.systemCtx, func(ctx context.Context, q postgres.Querier) error {
+		return q.QueryRow(ctx, `SELECT count(*) FROM app.access_log WHERE at = $1`, far).Scan(&n)
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("entry in the new month: n=%d err=%v; want 1", n, err)
+	}
+}
+
+func TestAccessLogPartitionsDropWhole(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	old := time.Now().AddDate(-6, 0, 0)
+	if err := w.db.Record(w.systemCtx, audit.Entry{At: old, ActorID: w.staffA, ActorRole: "system", Action: audit.JobRun, Subject: "molnet"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.db.DropAccessLogPartitionsBefore(w.systemCtx, time.Now().AddDate(-5, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("dropped %d partitions; want the one 6-year-old month", n)
+	}
+}
+
+func TestApplyKommunerIsIdempotentAndNeverDeletes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	defs, _ := tenant.LoadDir(tenants.FS)
+	res, err := w.db.ApplyKommuner(w.systemCtx, defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (postgres.ApplyResult{Unchanged: 26}) {
+		t.Fatalf("second apply: %+v; want 26 unchanged", res)
+	}
+	changed := defs[:1]
+	changed[0].Name += " (ny)"
+	if res, err = w.db.ApplyKommuner(w.systemCtx, changed); err != nil || res.Updated != 1 {
+		t.Fatalf("apply one changed: %+v %v", res, err)
+	}
+	ks, err := w.db.Kommuner(w.systemCtx)
+	if err != nil || len(ks) != 26 {
+		t.Fatalf("after applying one file the registry has %d kommuner (%v); none may be deleted", len(ks), err)
+	}
+	// Only the platform or the system may change the registry.
+	_, err = w.db.ApplyKommuner(staffCtx(w.a, w.staffA), defs[:1])
+	if err == nil {
+		t.Fatal("a staff member changed the kommun registry")
+	}
+	// A code taken by another slug is a conflict.
+	dup := defs[1]
+	dup.Code = defs[2].Code
+	if _, err := w.db.ApplyKommuner(w.systemCtx, []tenant.Definition{dup}); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("duplicate code: got %v; want Conflict", err)
+	}
+}
+
+func TestMembershipsPerDomain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	admin := w.addStaff(t, w.a, "admin@nacka.example", "reception_admin")
+	if err := w.db.AddPlatformAdmin(w.systemCtx, admin); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := w.db.Memberships(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		w.staffA.String() + " kommun:nacka counsellor":   true,
+		w.staffB.String() + " kommun:solna counsellor":   true,
+		admin.String() + " kommun:nacka reception_admin": true,
+		admin.String() + " platform platform_admin":      true,
+	}
+	if len(ms) != len(want) {
+		t.Fatalf("memberships %v; want %d", ms, len(want))
+	}
+	for _, m := range ms {
+		if !want[m.StaffID.String()+" "+m.Domain+" "+m.Role] {
+			t.Errorf("unexpected membership %+v", m)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
