@@ -73,11 +73,12 @@ CREATE TABLE app.staff_membership (
 CREATE INDEX staff_membership_staff ON app.staff_membership (staff_id);
 ALTER TABLE app.staff_membership ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.staff_membership FORCE ROW LEVEL SECURITY;
--- A kommun's own context sees and changes its memberships; a staff member
--- sees their own memberships (to choose where to work).
+-- Staff and system work acting for a kommun see and change its memberships
+-- (a platform admin or a youth with a kommun context sees none, P20); a
+-- staff member sees their own memberships (to choose where to work).
 CREATE POLICY staff_membership_kommun ON app.staff_membership
-    USING (kommun_id = (SELECT app.ctx_kommun()))
-    WITH CHECK (kommun_id = (SELECT app.ctx_kommun()));
+    USING ((SELECT app.ctx_actor()) IN ('staff', 'system') AND kommun_id = (SELECT app.ctx_kommun()))
+    WITH CHECK ((SELECT app.ctx_actor()) IN ('staff', 'system') AND kommun_id = (SELECT app.ctx_kommun()));
 CREATE POLICY staff_membership_self ON app.staff_membership FOR SELECT
     USING ((SELECT app.ctx_actor()) = 'staff' AND staff_id = (SELECT app.ctx_account()));
 GRANT SELECT, INSERT, UPDATE, DELETE ON app.staff_membership TO mottagning_app;
@@ -92,7 +93,7 @@ CREATE POLICY staff_system ON app.staff
 CREATE POLICY staff_self ON app.staff FOR SELECT
     USING ((SELECT app.ctx_actor()) = 'staff' AND id = (SELECT app.ctx_account()));
 CREATE POLICY staff_of_kommun ON app.staff FOR SELECT
-    USING (EXISTS (SELECT 1 FROM app.staff_membership m
+    USING ((SELECT app.ctx_actor()) = 'staff' AND EXISTS (SELECT 1 FROM app.staff_membership m
                    WHERE m.staff_id = staff.id AND m.kommun_id = (SELECT app.ctx_kommun())));
 GRANT SELECT, INSERT, UPDATE ON app.staff TO mottagning_app;
 

@@ -48,7 +48,8 @@ type FieldError struct {
 // Invalid errors, the fields that broke a rule.
 type Error struct {
 	Kind   Kind
-	Key    string // translation message id shown to the user; empty means the kind's default
+	Key    string         // translation message id shown to the user; empty means the kind's default
+	Args   map[string]any // template data for the message
 	Fields []FieldError
 	Err    error // the underlying cause, never shown to users
 }
@@ -75,7 +76,7 @@ func New(k Kind, key string) error { return &Error{Kind: k, Key: key} }
 // E wraps cause as an error of kind k with the user-facing message key.
 func E(k Kind, key string, cause error) error { return &Error{Kind: k, Key: key, Err: cause} }
 
-// Invalid returns an Invalid error listing the fields that broke a rule.
+// InvalidFields returns an Invalid error listing the fields that broke a rule.
 func InvalidFields(fields ...FieldError) error {
 	return &Error{Kind: Invalid, Key: "error.invalid", Fields: fields}
 }

@@ -47,6 +47,7 @@ type Config struct {
 	DPOPhone         string `env:"DPO_PHONE"`
 
 	QuickExitURL     string        `env:"QUICK_EXIT_URL" envDefault:"https://www.smhi.se"`
+	TrustedProxies   []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	RateLimit        int           `env:"RATE_LIMIT_PER_MINUTE" envDefault:"300"`
 	BodyLimit        int           `env:"BODY_LIMIT_BYTES" envDefault:"1048576"`
 	DBMaxConns       int32         `env:"DB_MAX_CONNS" envDefault:"20"`
