@@ -222,9 +222,9 @@ func TestP8_ReceptionPageLinksKommunPrivacyPolicyAndContacts(t *testing.T) {
 	p.Lang = "sv"
 	out := render(t, e, "kommun", p)
 	for _, want := range []string{
-		`href="https://www.nacka.se/personuppgifter"`, "Så behandlar Nacka dina personuppgifter",
+		`href="/nacka/integritetspolicy"`, "Så behandlar Nacka dina personuppgifter",
 		`href="tel:08-718%2080%2000"`, `href="mailto:ungdomsmottagningen@nacka.se"`,
-		`href="https://www.nacka.se/um"`, "Granitvägen 15, 131 40 Nacka",
+		`href="/nacka/webbplats"`, "https://www.nacka.se/um", "Granitvägen 15, 131 40 Nacka",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("reception page lacks %q", want)
@@ -248,7 +248,7 @@ func TestP9_PrivacyPageShowsConfiguredContacts(t *testing.T) {
 		p.Lang = lang
 		out := render(t, e, "privacy", p)
 		for _, want := range []string{"Storsthlm", "Box 1234, 111 11 Stockholm", "mailto:info@storsthlm.example",
-			"mailto:dataskyddsombud@storsthlm.example", "Dataskyddsombudet", `href="https://www.storsthlm.se"`} {
+			"mailto:dataskyddsombud@storsthlm.example", "Dataskyddsombudet", `href="/integritet/storsthlm"`, "https://www.storsthlm.se"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: privacy page lacks %q", lang, want)
 			}
