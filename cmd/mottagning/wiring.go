@@ -20,6 +20,7 @@ import (
 	"github.com/storsthlm/mottagning/internal/httpapi"
 	"github.com/storsthlm/mottagning/internal/postgres"
 	"github.com/storsthlm/mottagning/internal/queue"
+	"github.com/storsthlm/mottagning/internal/sms"
 	"github.com/storsthlm/mottagning/internal/worker"
 	"github.com/storsthlm/mottagning/migrations"
 )
@@ -168,8 +169,27 @@ func (a *appCtx) startWorker(ctx context.Context, g *errgroup.Group) error {
 	srv := worker.New(opt, worker.Config{Concurrency: a.cfg.WorkerConcurrent, Queues: queue.Queues(""),
 		ShutdownTimeout: a.cfg.ShutdownTimeout}, a.log)
 	srv.Handle(worker.TypeHeartbeat, worker.NewHeartbeatHandler(db, time.Now))
+	if _, err := a.smsSender(); err != nil {
+		return err
+	}
 	g.Go(func() error { return srv.Run(ctx) })
 	return nil
+}
+
+// smsSender returns the Twilio sender, or nil when SMS is not configured
+// (notices then go by e-mail only, or in dev to the local outbox).
+func (a *appCtx) smsSender() (*sms.Twilio, error) {
+	if a.cfg.TwilioAccountSID == "" {
+		a.log.Info("sms: off (TWILIO_ACCOUNT_SID is not set)")
+		return nil, nil
+	}
+	s, err := sms.NewTwilio(sms.Config{AccountSID: a.cfg.TwilioAccountSID, AuthToken: a.cfg.TwilioAuthToken,
+		Region: a.cfg.TwilioRegion, Edge: a.cfg.TwilioEdge, From: a.cfg.TwilioFrom})
+	if err != nil {
+		return nil, fmt.Errorf("TWILIO_*: %w", err)
+	}
+	a.log.Info("sms: on", "region", a.cfg.TwilioRegion, "edge", a.cfg.TwilioEdge)
+	return s, nil
 }
 
 func schedulerCmd(ctx context.Context, a *appCtx) error {

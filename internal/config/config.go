@@ -82,9 +82,44 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
-		return cfg, fmt.Errorf("configuration: %w", err)
+		return cfg, fmt.Errorf("invalid configuration:\n  %w", joinLines(parseErrors(err, environ)))
 	}
 	return cfg, nil
+}
+
+// parseErrors rewrites the parser's errors, which name Go fields, to name
+// the environment variable and the value it could not read.
+func parseErrors(err error, environ map[string]string) []error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return []error{err}
+	}
+	t := reflect.TypeOf(Config{})
+	out := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := t.FieldByName(pe.Name); ok {
+				name := f.Tag.Get("env")
+				out = append(out, fmt.Errorf("%s: cannot read %q as %s", name, environ[name], kindName(f.Type)))
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func kindName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Duration(0)):
+		return "a duration like 30s or 2m"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "a whole number"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	}
+	return t.String()
 }
 
 // Need says which parts of the configuration a subcommand uses, so that

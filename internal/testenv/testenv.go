@@ -28,9 +28,9 @@ import (
 	"github.com/storsthlm/mottagning/migrations"
 )
 
-// appPassword is set on mottagning_app so tests also work where TCP
+// AppPassword is set on mottagning_app so tests also work where TCP
 // connections need a password.
-const appPassword = "mottagning-test-app"
+const AppPassword = "mottagning-test-app"
 
 var (
 	templateOnce sync.Once
@@ -97,8 +97,33 @@ func NewDatabase(t testing.TB) Database {
 	})
 	adminDB := AdminConfig(t, name)
 	app := AdminConfig(t, name)
-	app.User, app.Password = postgres.AppRole, appPassword
+	app.User, app.Password = postgres.AppRole, AppPassword
 	return Database{Name: name, AdminURL: URL(adminDB), AppURL: URL(app)}
+}
+
+// EmptyDatabase creates an empty database (no roles granted, no schema)
+// for t, for tests of migrate itself, and drops it when t ends. The app URL
+// carries the password migrate must be given as APP_DB_PASSWORD.
+func EmptyDatabase(t testing.TB) Database {
+	t.Helper()
+	name := "mt_empty_" + randomHex(8)
+	admin := AdminConfig(t, "postgres")
+	ctx := context.Background()
+	conn := connect(t, admin)
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("testenv: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c := connect(t, admin)
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Errorf("testenv: drop database %s: %v", name, err)
+		}
+	})
+	app := AdminConfig(t, name)
+	app.User, app.Password = postgres.AppRole, AppPassword
+	return Database{Name: name, AdminURL: URL(AdminConfig(t, name)), AppURL: URL(app)}
 }
 
 // DB returns a pool connected as mottagning_app to a fresh database.
@@ -165,7 +190,7 @@ func ensureTemplate(t testing.TB) (string, error) {
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, build)); err != nil {
 		return "", err
 	}
-	if err := postgres.Migrate(ctx, URL(AdminConfig(t, build)), migrations.FS, postgres.MigrateOptions{AppPassword: appPassword}); err != nil {
+	if err := postgres.Migrate(ctx, URL(AdminConfig(t, build)), migrations.FS, postgres.MigrateOptions{AppPassword: AppPassword}); err != nil {
 		return "", err
 	}
 	if _, err := conn.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, build, name)); err != nil {
