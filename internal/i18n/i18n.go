@@ -1,5 +1,6 @@
 // Package i18n translates the user interface. Messages live in
-// web/i18n/active.<lang>.toml (go-i18n v2 format); Swedish is the default
+// web/i18n/<area>.<lang>.toml (go-i18n v2 format), one file per area of the
+// service and language; Swedish is the default
 // language and the fallback for anything missing in another language.
 //
 // The UI language follows the browser's Accept-Language header (promise
@@ -35,13 +36,13 @@ type Translator struct {
 	ids        map[string]map[string]bool // lang -> message ids
 }
 
-// New loads every i18n/active.*.toml from fsys (a file system rooted at
+// New loads every i18n/*.<lang>.toml from fsys (a file system rooted at
 // web/, such as web.FS). It fails if a supported language has no file.
 func New(fsys fs.FS) (*Translator, error) {
 	bundle := goi18n.NewBundle(language.Swedish)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 
-	files, err := fs.Glob(fsys, "i18n/active.*.toml")
+	files, err := fs.Glob(fsys, "i18n/*.toml")
 	if err != nil {
 		return nil, fmt.Errorf("i18n: list message files: %w", err)
 	}
@@ -55,7 +56,7 @@ func New(fsys fs.FS) (*Translator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: load %s: %w", f, err)
 		}
-		lang := strings.TrimSuffix(strings.TrimPrefix(path.Base(f), "active."), ".toml")
+		lang := langOfFile(f)
 		if mf.Tag.String() != lang {
 			return nil, fmt.Errorf("i18n: %s: file name does not name a language", f)
 		}
@@ -71,7 +72,7 @@ func New(fsys fs.FS) (*Translator, error) {
 	for _, tag := range supported {
 		lang := tag.String()
 		if len(tr.ids[lang]) == 0 {
-			return nil, fmt.Errorf("i18n: no messages for %q (want i18n/active.%s.toml)", lang, lang)
+			return nil, fmt.Errorf("i18n: no messages for %q (want i18n/<area>.%s.toml)", lang, lang)
 		}
 		tr.localizers[lang] = goi18n.NewLocalizer(bundle, lang)
 	}
@@ -164,3 +165,10 @@ func (tr *Translator) Match(acceptLanguage string) string { return Match(acceptL
 
 // Supported is the package-level Supported, for callers holding a Translator.
 func (tr *Translator) Supported(lang string) bool { return Supported(lang) }
+
+// langOfFile returns the language a message file is for: the part of its
+// name before ".toml" and after the last other dot ("profile.sv.toml" is sv).
+func langOfFile(name string) string {
+	base := strings.TrimSuffix(path.Base(name), ".toml")
+	return base[strings.LastIndex(base, ".")+1:]
+}

@@ -59,12 +59,12 @@ func TestMessageFilesHaveTheSameIDs(t *testing.T) {
 	}
 	for _, id := range sv {
 		if !tr.Has("en", id) {
-			t.Errorf("%q is in active.sv.toml but not in active.en.toml", id)
+			t.Errorf("%q is in the Swedish messages but not the English", id)
 		}
 	}
 	for _, id := range en {
 		if !tr.Has("sv", id) {
-			t.Errorf("%q is in active.en.toml but not in active.sv.toml", id)
+			t.Errorf("%q is in the English messages but not the Swedish", id)
 		}
 	}
 	for _, lang := range Languages() {
@@ -76,20 +76,31 @@ func TestMessageFilesHaveTheSameIDs(t *testing.T) {
 	}
 }
 
-func TestEveryLanguageHasAFileAndNoMore(t *testing.T) {
-	files, err := fs.Glob(web.FS, "i18n/active.*.toml")
+func TestEveryAreaHasAFilePerLanguageAndNoMore(t *testing.T) {
+	files, err := fs.Glob(web.FS, "i18n/*.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var langs []string
+	areas := map[string][]string{}
 	for _, f := range files {
-		langs = append(langs, strings.TrimSuffix(strings.TrimPrefix(path.Base(f), "active."), ".toml"))
+		base := strings.TrimSuffix(path.Base(f), ".toml")
+		i := strings.LastIndex(base, ".")
+		if i < 1 {
+			t.Errorf("%s: want <area>.<lang>.toml", f)
+			continue
+		}
+		areas[base[:i]] = append(areas[base[:i]], base[i+1:])
 	}
-	slices.Sort(langs)
 	want := Languages()
 	slices.Sort(want)
-	if !slices.Equal(langs, want) {
-		t.Errorf("message files for %v, supported languages %v", langs, want)
+	for area, langs := range areas {
+		slices.Sort(langs)
+		if !slices.Equal(langs, want) {
+			t.Errorf("area %s has message files for %v; want exactly %v", area, langs, want)
+		}
+	}
+	if len(areas) == 0 {
+		t.Fatal("no message files")
 	}
 }
 
@@ -129,7 +140,7 @@ func TestTemplatesUseOnlyKnownMessageIDs(t *testing.T) {
 			used++
 			for _, lang := range Languages() {
 				if !tr.Has(lang, m[1]) {
-					t.Errorf("%s uses %q, missing in active.%s.toml", name, m[1], lang)
+					t.Errorf("%s uses %q, missing in the %s messages", name, m[1], lang)
 				}
 			}
 		}
