@@ -16,12 +16,13 @@ import (
 
 // page mirrors the data every template receives from internal/httpapi.
 type page struct {
-	Lang  string
-	Youth bool
-	Path  string
-	CSRF  string
-	Nonce string
-	Data  any
+	Lang     string
+	Youth    bool
+	Path     string
+	CSRF     string
+	Nonce    string
+	SignedIn bool
+	Data     any
 }
 
 type kommunLink struct{ Slug, Name string }

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/authz"
 	"github.com/storsthlm/mottagning/internal/config"
 	"github.com/storsthlm/mottagning/internal/httpapi"
@@ -139,7 +140,13 @@ func (a *appCtx) startServe(ctx context.Context, g *errgroup.Group) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app, err := httpapi.New(httpapi.Deps{Config: a.cfg, Store: db, Redis: rdb, Authz: enf, Logger: a.log, Registry: reg})
+	accounts, err := account.NewService(db, account.DefaultHashParams,
+		account.SessionPolicy{Idle: a.cfg.SessionIdle, Lifetime: a.cfg.SessionLifetime}, time.Now)
+	if err != nil {
+		return err
+	}
+	app, err := httpapi.New(httpapi.Deps{Config: a.cfg, Store: db, Redis: rdb, Authz: enf, Logger: a.log, Registry: reg,
+		Accounts: accounts, AccountDB: db})
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	AuthzReload      time.Duration `env:"AUTHZ_RELOAD_INTERVAL" envDefault:"30s"`
 	HeartbeatSpec    string        `env:"HEARTBEAT_SCHEDULE" envDefault:"@every 1m"`
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	SessionIdle      time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
+	SessionLifetime  time.Duration `env:"SESSION_LIFETIME" envDefault:"12h"`
 
 	// SMS through Twilio (EU region); empty account means SMS is off.
 	TwilioAccountSID string `env:"TWILIO_ACCOUNT_SID"`
@@ -188,6 +190,9 @@ func (c Config) Validate(need Need) error {
 	}
 	if c.DBMaxConns < 2 {
 		bad("DB_MAX_CONNS", "must be at least 2")
+	}
+	if c.SessionIdle < time.Minute || c.SessionLifetime < c.SessionIdle {
+		bad("SESSION_IDLE_TIMEOUT", "must be at least 1m and no longer than SESSION_LIFETIME")
 	}
 	if c.WorkerConcurrent < 1 {
 		bad("WORKER_CONCURRENCY", "must be at least 1")

@@ -17,16 +17,18 @@ import (
 
 // page is the data every template receives (see web/templates).
 type page struct {
-	Lang  string
-	Youth bool // youth-facing: show the quick-exit button
-	Path  string
-	CSRF  string
-	Nonce string
-	Data  any
+	Lang     string
+	Youth    bool // youth-facing: show the quick-exit button
+	Path     string
+	CSRF     string
+	Nonce    string
+	SignedIn bool // a youth is signed in: show Min profil and Logga ut
+	Data     any
 }
 
 func (s *Server) page(c *fiber.Ctx, youth bool, data any) page {
-	return page{Lang: langOf(c), Youth: youth, Path: c.Path(), Data: data}
+	_, signedIn := sessionFrom(c)
+	return page{Lang: langOf(c), Youth: youth, Path: c.Path(), CSRF: csrfToken(c), SignedIn: signedIn, Data: data}
 }
 
 func webFS() fs.FS { return web.FS }

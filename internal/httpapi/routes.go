@@ -27,9 +27,11 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/robots.txt", s.staticFile("static/robots.txt"))
 	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect("/static/favicon.svg", fiber.StatusMovedPermanently) })
 
-	app.Use(s.rateLimit())
 	app.Use(s.language)
+	app.Use(s.rateLimit())
+	app.Use(s.loadSession)
 	app.Use(s.anonymousActing)
+	app.Use(s.csrfProtection())
 
 	app.Get("/", s.startPage)
 	app.Get("/integritet", s.privacyPage)
@@ -37,7 +39,17 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/integritet/storsthlm", s.redirectOut(func(*fiber.Ctx) string { return s.cfg.StorsthlmWebsite }))
 	app.Get("/lamna", s.quickExit)
 
+	app.Get("/registrera", s.registerPage)
+	app.Post("/registrera", s.register)
+	app.Get("/logga-in", s.loginPage)
+	app.Post("/logga-in", s.login)
+	app.Post("/logga-ut", s.logout)
+
 	api := app.Group("/api/v1")
+	api.Get("/csrf", s.apiCSRF)
+	api.Post("/account", s.apiRegister)
+	api.Post("/session", s.apiLogin)
+	api.Delete("/session", s.apiLogout)
 	api.Get("/kommuner", s.apiKommuner)
 	api.Get("/kommuner/:kommun", s.resolveKommun, s.apiKommun)
 	api.Use(notFound)

@@ -16,11 +16,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/gofiber/template/html/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/config"
 	"github.com/storsthlm/mottagning/internal/i18n"
 	"github.com/storsthlm/mottagning/internal/tenant"
@@ -49,6 +52,13 @@ type Deps struct {
 	Authz       Authorizer
 	Logger      *slog.Logger
 	Registry    *prometheus.Registry // metrics are registered here and served at /metrics
+	Accounts    *account.Service
+	AccountDB   AccountStore
+}
+
+// AccountStore is what the youth's own pages read and change.
+type AccountStore interface {
+	Account(ctx context.Context, id uuid.UUID) (account.Account, error)
 }
 
 // Server holds the wired dependencies of the handlers.
@@ -63,6 +73,10 @@ type Server struct {
 	reg     *prometheus.Registry
 	secret  []byte
 	metrics *httpMetrics
+
+	accounts  *account.Service
+	accountDB AccountStore
+	limiter   *redis_rate.Limiter
 }
 
 // New builds the Fiber app with every route and middleware. It returns an
@@ -88,7 +102,8 @@ func newServer(d Deps) (*Server, error) {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: d.Config, store: d.Store, rdb: d.Redis, prefix: d.RedisPrefix, authz: d.Authz,
-		log: d.Logger, tr: tr, reg: d.Registry, secret: secret}
+		log: d.Logger, tr: tr, reg: d.Registry, secret: secret,
+		accounts: d.Accounts, accountDB: d.AccountDB, limiter: redis_rate.NewLimiter(d.Redis)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

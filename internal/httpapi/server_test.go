@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/html"
 
+	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/authz"
 	"github.com/storsthlm/mottagning/internal/config"
 	"github.com/storsthlm/mottagning/internal/postgres"
@@ -28,6 +29,10 @@ import (
 )
 
 const testBaseURL = "https://ungdomsmottagning.example"
+
+// testHash keeps password hashing cheap in tests; production parameters
+// are measured by the benchmarks.
+var testHash = account.HashParams{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // env is one test's running server over a fresh database and real Redis.
 type env struct {
@@ -74,7 +79,12 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := newServer(Deps{Config: cfg, Store: db, Redis: rdb, RedisPrefix: prefix, Authz: enf, Registry: prometheus.NewRegistry()})
+	accounts, err := account.NewService(db, testHash, account.SessionPolicy{Idle: 30 * time.Minute, Lifetime: 12 * time.Hour}, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServer(Deps{Config: cfg, Store: db, Redis: rdb, RedisPrefix: prefix, Authz: enf, Registry: prometheus.NewRegistry(),
+		Accounts: accounts, AccountDB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
