@@ -18,8 +18,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/gofiber/template/html/v2"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
