@@ -180,3 +180,19 @@ func (e *Enforcer) wake() {
 	default:
 	}
 }
+
+// RoleIn returns the role sub holds in dom, or "" if none. Staff hold at
+// most one role per domain.
+func (e *Enforcer) RoleIn(sub, dom string) (string, error) {
+	if err := checkSubject(sub); err != nil {
+		return "", err
+	}
+	if _, err := domainScope(dom); err != nil {
+		return "", err
+	}
+	roles := e.current.Load().GetRolesForUserInDomain(sub, dom)
+	if len(roles) == 0 {
+		return "", nil
+	}
+	return roles[0], nil
+}

@@ -52,6 +52,9 @@ func (s *Server) routes(app *fiber.App) {
 	api.Delete("/session", s.apiLogout)
 	api.Get("/kommuner", s.apiKommuner)
 	api.Get("/kommuner/:kommun", s.resolveKommun, s.apiKommun)
+	s.profileRoutes(app, api)
+	s.staffRoutes(app, api)
+	s.platformRoutes(app, api)
 	api.Use(notFound)
 
 	k := app.Group("/:kommun", s.resolveKommun)

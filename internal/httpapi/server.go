@@ -41,6 +41,7 @@ type Store interface {
 // domain (see internal/authz).
 type Authorizer interface {
 	Allowed(sub, dom, obj, act string) (bool, error)
+	RoleIn(sub, dom string) (string, error)
 }
 
 // Deps are the adapters the server is wired with.
