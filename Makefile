@@ -47,7 +47,7 @@ run: check-go
 	  fi
 	@echo "go run ./cmd/mottagning dev  (Mottagning at $(BASE_URL), listening on $(HTTP_ADDR))"
 	@$(WITH_ENV) DATABASE_URL="postgres://$$PGUSER@$$PGHOST:$$PGPORT/$(DB_NAME)?sslmode=disable" \
-	  HTTP_ADDR='$(HTTP_ADDR)' BASE_URL='$(BASE_URL)' go run ./cmd/mottagning dev
+	  HTTP_ADDR='$(HTTP_ADDR)' BASE_URL='$(BASE_URL)' LOG_FORMAT="$${LOG_FORMAT:-text}" go run ./cmd/mottagning dev
 
 bench: check-go
 	@NEED_CC=1 $(SERVICES)
