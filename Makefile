@@ -38,6 +38,7 @@ test: check-go
 	@NEED_CHROMIUM=1 NEED_CC=1 $(SERVICES)
 	@echo "go vet ./..."; $(WITH_ENV) go vet ./...
 	@echo "go test -race -count=1 -timeout 30m ./..."; $(WITH_ENV) go test -race -count=1 -timeout 30m ./...
+	@echo "scripts/check-chart.sh"; bash scripts/check-chart.sh
 
 run: check-go
 	@$(SERVICES)
