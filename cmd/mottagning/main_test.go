@@ -168,6 +168,16 @@ func TestDevRunsTheWholePlatform(t *testing.T) {
 		_ = conn.QueryRow(context.Background(), `SELECT count(*) FROM app.job_run WHERE job = 'heartbeat' AND outcome = 'ok'`).Scan(&n)
 		return n > 0
 	})
+	// One registry per process: /metrics shows the scheduler's counters too.
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(b), "mottagning_scheduler_enqueued_total") {
+		t.Error("/metrics lacks the scheduler's counters")
+	}
 }
 
 func freeAddr(t *testing.T) string {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -36,7 +39,8 @@ type appCtx struct {
 	cfg     config.Config
 	log     *slog.Logger
 	out     io.Writer
-	dbURL   string // the runtime (mottagning_app) URL
+	dbURL   string               // the runtime (mottagning_app) URL
+	reg     *prometheus.Registry // one per process: serve exposes it at /metrics, worker and scheduler at METRICS_ADDR
 	db      *postgres.DB
 	rdb     *redis.Client
 	closers []func()
@@ -49,7 +53,9 @@ func newAppCtx(cfg config.Config, stdout io.Writer) (*appCtx, error) {
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(stdout, opts)
 	}
-	a := &appCtx{cfg: cfg, log: slog.New(h), out: stdout, dbURL: cfg.DatabaseURL}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &appCtx{cfg: cfg, log: slog.New(h), out: stdout, dbURL: cfg.DatabaseURL, reg: reg}
 	if cfg.Dev {
 		u, err := runtimeURL(cfg)
 		if err != nil {
@@ -138,14 +144,12 @@ func (a *appCtx) startServe(ctx context.Context, g *errgroup.Group) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accounts, err := account.NewService(db, account.DefaultHashParams,
 		account.SessionPolicy{Idle: a.cfg.SessionIdle, Lifetime: a.cfg.SessionLifetime}, time.Now)
 	if err != nil {
 		return err
 	}
-	app, err := httpapi.New(httpapi.Deps{Config: a.cfg, Store: db, Redis: rdb, Authz: enf, Logger: a.log, Registry: reg,
+	app, err := httpapi.New(httpapi.Deps{Config: a.cfg, Store: db, Redis: rdb, Authz: enf, Logger: a.log, Registry: a.reg,
 		Accounts: accounts, AccountDB: db})
 	if err != nil {
 		return err
@@ -160,7 +164,28 @@ func workerCmd(ctx context.Context, a *appCtx) error {
 	if err := a.startWorker(ctx, g); err != nil {
 		return err
 	}
+	a.startMetrics(ctx, g)
 	return g.Wait()
+}
+
+// startMetrics serves the process's metrics at METRICS_ADDR, for the
+// processes without an HTTP server of their own (worker, scheduler).
+func (a *appCtx) startMetrics(ctx context.Context, g *errgroup.Group) {
+	if a.cfg.MetricsAddr == "" {
+		return
+	}
+	srv := &http.Server{Addr: a.cfg.MetricsAddr, Handler: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
+		ReadHeaderTimeout: 5 * time.Second}
+	g.Go(func() error {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("METRICS_ADDR %s: %w", a.cfg.MetricsAddr, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Shutdown(context.WithoutCancel(ctx))
+	})
 }
 
 // startWorker starts the Asynq worker with every task handler in g.
@@ -204,6 +229,7 @@ func schedulerCmd(ctx context.Context, a *appCtx) error {
 	if err := a.startScheduler(ctx, g); err != nil {
 		return err
 	}
+	a.startMetrics(ctx, g)
 	return g.Wait()
 }
 
@@ -221,7 +247,7 @@ func (a *appCtx) startScheduler(ctx context.Context, g *errgroup.Group) error {
 	}
 	client := queue.NewClient(opt)
 	a.closers = append(a.closers, func() { client.Close() })
-	s, err := queue.NewScheduler(client, a.periodicTasks(), time.Now, a.log, prometheus.NewRegistry())
+	s, err := queue.NewScheduler(client, a.periodicTasks(), time.Now, a.log, a.reg)
 	if err != nil {
 		return fmt.Errorf("HEARTBEAT_SCHEDULE: %w", err)
 	}

@@ -26,6 +26,7 @@ type Config struct {
 	AppDBPassword  string `env:"APP_DB_PASSWORD" secret:"true"`
 	RedisURL       string `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0" secret:"url"`
 	HTTPAddr       string `env:"HTTP_ADDR" envDefault:":8080"`
+	MetricsAddr    string `env:"METRICS_ADDR"`
 	BaseURL        string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	SecretKey      string `env:"SECRET_KEY" secret:"true"`
 	LogFormat      string `env:"LOG_FORMAT" envDefault:"json"`
