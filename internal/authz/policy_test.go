@@ -54,6 +54,7 @@ var counsellorGrants = map[string]string{
 	"appointment_type": "read",
 	"reception_page":   "read",
 	"statistics":       "read",
+	"staff":            "read",
 }
 
 // grants is the expected verdict table: role -> "kommun" or "platform" ->
