@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/net/html"
 
 	"github.com/storsthlm/mottagning/internal/account"
@@ -39,6 +40,7 @@ type env struct {
 	app    *fiber.App
 	srv    *Server
 	db     *postgres.DB
+	dbinfo testenv.Database
 	system context.Context
 }
 
@@ -61,7 +63,15 @@ func testConfig(t *testing.T) config.Config {
 
 func newEnv(t *testing.T, mutate ...func(*config.Config)) env {
 	t.Helper()
-	db, _ := testenv.DB(t)
+	rdb, prefix := testenv.Redis(t)
+	return newEnvOn(t, rdb, prefix, mutate...)
+}
+
+// newEnvOn is newEnv with a Redis of the test's choosing (a private one it
+// can restart, say).
+func newEnvOn(t *testing.T, rdb *redis.Client, prefix string, mutate ...func(*config.Config)) env {
+	t.Helper()
+	db, dbinfo := testenv.DB(t)
 	system := tenant.WithActing(context.Background(), tenant.System())
 	defs, err := tenant.LoadDir(tenants.FS)
 	if err != nil {
@@ -74,7 +84,6 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) env {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	rdb, prefix := testenv.Redis(t)
 	enf, err := authz.New(context.Background(), db, authz.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +101,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{app: app, srv: srv, db: db, system: system}
+	return env{app: app, srv: srv, db: db, dbinfo: dbinfo, system: system}
 }
 
 // listen serves the app on a real loopback listener until the test ends

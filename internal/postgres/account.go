@@ -103,26 +103,32 @@ func (db *DB) CreateSession(ctx context.Context, s account.Session) (err error) 
 	})
 }
 
-// SessionByHash returns the live session with that hash and marks it seen
-// (at most once a minute, to spare writes). An expired or idle session is
-// deleted and reported NotFound.
+// SessionByHash returns the live session with that hash and marks it
+// seen. An expired or idle session is deleted and reported NotFound.
 func (db *DB) SessionByHash(ctx context.Context, h []byte, idle time.Duration) (s account.Session, err error) {
 	defer apperr.Wrap(&err, "postgres.SessionByHash")
 	expired := false
 	err = db.InTx(asSystem(ctx), func(ctx context.Context, q Querier) error {
 		var accountID, staffID *uuid.UUID
-		var alive bool
+		var alive, stale bool
+		// Liveness is judged on the stored last_seen_at, before this visit.
 		err := q.QueryRow(ctx, `
-			UPDATE app.session SET last_seen_at = CASE WHEN last_seen_at < now() - interval '1 minute' THEN now() ELSE last_seen_at END
-			WHERE id_hash = $1
-			RETURNING account_id, staff_id, mfa_done, created_at, expires_at,
-			          expires_at > now() AND last_seen_at > now() - $2::interval`, h, idle).
-			Scan(&accountID, &staffID, &s.MFADone, &s.CreatedAt, &s.ExpiresAt, &alive)
+			SELECT account_id, staff_id, mfa_done, created_at, expires_at,
+			       expires_at > now() AND last_seen_at > now() - $2::interval,
+			       last_seen_at < now() - interval '1 minute'
+			FROM app.session WHERE id_hash = $1 FOR UPDATE`, h, idle).
+			Scan(&accountID, &staffID, &s.MFADone, &s.CreatedAt, &s.ExpiresAt, &alive, &stale)
 		if err == pgx.ErrNoRows {
 			return apperr.E(apperr.NotFound, "error.session.expired", err)
 		}
 		if err != nil {
 			return err
+		}
+		if alive && stale {
+			// Marked seen at most once a minute, to spare writes.
+			if _, err := q.Exec(ctx, `UPDATE app.session SET last_seen_at = now() WHERE id_hash = $1`, h); err != nil {
+				return err
+			}
 		}
 		if !alive {
 			expired = true
