@@ -22,6 +22,7 @@ type page struct {
 	CSRF     string
 	Nonce    string
 	SignedIn bool
+	Staff    bool
 	Data     any
 }
 

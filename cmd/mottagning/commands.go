@@ -42,7 +42,7 @@ var commands = []command{
 		details: "Creates a counsellor and a reception admin in Nacka and in Solna, and one\nplatform admin. Idempotent. Connects as mottagning_app. For local use only.",
 		need:    config.Need{Database: true}, do: seedCmd},
 	{name: "dev", summary: "everything in one process for a laptop, with demo data",
-		details: "DATABASE_URL names an administrative role (as for migrate). Runs migrate,\ntenants apply and seed, then serve, worker and scheduler together. The runtime\nconnects as mottagning_app (APP_DATABASE_URL, or DATABASE_URL with that user).\nA random SECRET_KEY is made if none is set.",
+		details: "DATABASE_URL names an administrative role (as for migrate). Runs migrate,\ntenants apply and seed, then serve, worker and scheduler together. The runtime\nconnects as mottagning_app (APP_DATABASE_URL, or DATABASE_URL with that user).\nWithout SECRET_KEY, one is made and kept in .local/dev-secret-key.",
 		need:    config.Need{Database: true, Redis: true, HTTP: true}, dev: true, do: devCmd},
 }
 

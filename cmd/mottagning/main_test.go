@@ -134,6 +134,7 @@ func TestDevRunsTheWholePlatform(t *testing.T) {
 		done <- run(ctx, []string{"dev"}, getenv(map[string]string{
 			"DATABASE_URL": d.AdminURL, "APP_DB_PASSWORD": testenv.AppPassword, "REDIS_URL": testenv.RedisURL(),
 			"HTTP_ADDR": addr, "BASE_URL": "http://" + addr, "HEARTBEAT_SCHEDULE": "@every 1s", "LOG_LEVEL": "warn",
+			"SECRET_KEY": strings.Repeat("5e", 32),
 		}), io.Discard)
 	}()
 	defer func() {

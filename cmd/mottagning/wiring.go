@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -267,18 +270,37 @@ func migrateCmd(ctx context.Context, a *appCtx) error {
 	return nil
 }
 
-// devDefaults fills what a laptop lacks: a random SECRET_KEY (sessions end
-// when dev restarts) and a known password for mottagning_app.
+// devSecretFile keeps dev's SECRET_KEY across restarts (it is under the
+// git-ignored .local/), so staff TOTP secrets encrypted with it stay
+// readable and sessions survive a restart of `make run`.
+const devSecretFile = ".local/dev-secret-key"
+
+// devDefaults fills what a laptop lacks: a SECRET_KEY kept in
+// .local/dev-secret-key (made on first use) and a known password for
+// mottagning_app.
 func devDefaults(cfg config.Config) config.Config {
 	if cfg.SecretKey == "" {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		cfg.SecretKey = hex.EncodeToString(b)
+		cfg.SecretKey = devSecret()
 	}
 	if cfg.AppDBPassword == "" {
 		cfg.AppDBPassword = "mottagning-dev"
 	}
 	return cfg
+}
+
+func devSecret() string {
+	if b, err := os.ReadFile(devSecretFile); err == nil {
+		if k := strings.TrimSpace(string(b)); len(k) >= 64 {
+			return k
+		}
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	key := hex.EncodeToString(b)
+	if err := os.MkdirAll(filepath.Dir(devSecretFile), 0o700); err == nil {
+		_ = os.WriteFile(devSecretFile, []byte(key+"\n"), 0o600)
+	}
+	return key
 }
 
 // runtimeURL is APP_DATABASE_URL, or DATABASE_URL with the runtime role

@@ -79,7 +79,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(body)
 	}
 	data := errorPage{Status: status, Message: msg, Hint: s.tr.T(lang, "error.hint.back_home")}
-	return c.Status(status).Render("error", s.page(c, true, data))
+	return c.Status(status).Render("error", s.page(c, !isStaffPath(c.Path()), data))
 }
 
 type errorPage struct {
@@ -98,6 +98,17 @@ func classify(err error) *apperr.Error {
 		}
 	}
 	return &apperr.Error{Kind: apperr.Internal, Err: err}
+}
+
+// isStaffPath reports whether path belongs to the staff or platform pages,
+// which are not youth pages (no quick-exit button).
+func isStaffPath(path string) bool {
+	for _, prefix := range []string{"/personal", "/plattform"} {
+		if path == prefix || len(path) > len(prefix) && path[:len(prefix)+1] == prefix+"/" {
+			return true
+		}
+	}
+	return false
 }
 
 func isAPI(c *fiber.Ctx) bool {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 
@@ -23,12 +24,22 @@ type page struct {
 	CSRF     string
 	Nonce    string
 	SignedIn bool // a youth is signed in: show Min profil and Logga ut
-	Data     any
+	Staff    bool // a staff member is signed in: show the staff start page and Logga ut
+	// Policy announces a coming change of the privacy policy on youth
+	// pages (P29); nil when nothing is coming or it has been read.
+	Policy *policyNotice
+	Data   any
 }
 
 func (s *Server) page(c *fiber.Ctx, youth bool, data any) page {
-	_, signedIn := sessionFrom(c)
-	return page{Lang: langOf(c), Youth: youth, Path: c.Path(), CSRF: csrfToken(c), SignedIn: signedIn, Data: data}
+	sess, _ := sessionFrom(c)
+	_, staff := staffSessionFrom(c)
+	p := page{Lang: langOf(c), Youth: youth, Path: c.Path(), CSRF: csrfToken(c), Data: data,
+		SignedIn: sess.AccountID != uuid.Nil, Staff: staff}
+	if youth {
+		p.Policy = s.policyNoticeFor(c)
+	}
+	return p
 }
 
 func webFS() fs.FS { return web.FS }
@@ -93,13 +104,19 @@ type privacyData struct {
 // privacyPage shows the policy with Storsthlm's and its data protection
 // officer's contact details from configuration (P9) and how to complain
 // to IMY (P28).
+// Once a version has been published and applies, its text replaces the
+// built-in one (P29).
 func (s *Server) privacyPage(c *fiber.Ctx) error {
 	cfg := s.cfg
-	return c.Render("privacy", s.page(c, true, privacyData{
+	data := privacyData{
 		Controller: contactData{Name: cfg.StorsthlmName, Address: cfg.StorsthlmAddress, Email: cfg.StorsthlmEmail,
 			Phone: cfg.StorsthlmPhone, Website: cfg.StorsthlmWebsite},
 		DPO: contactData{Name: cfg.DPOName, Email: cfg.DPOEmail, Phone: cfg.DPOPhone},
-	}))
+	}
+	if done, err := s.publishedPolicyPage(c, data); done || err != nil {
+		return err
+	}
+	return c.Render("privacy", s.page(c, true, data))
 }
 
 type kommunData struct {

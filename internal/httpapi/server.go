@@ -57,9 +57,13 @@ type Deps struct {
 	AccountDB   AccountStore
 }
 
-// AccountStore is what the youth's own pages read and change.
+// AccountStore is what the account, Min profil, staff sign-in and platform
+// pages need from the database (internal/postgres.DB implements it all).
 type AccountStore interface {
 	Account(ctx context.Context, id uuid.UUID) (account.Account, error)
+	account.ProfileStore
+	staffDB
+	platformStore
 }
 
 // Server holds the wired dependencies of the handlers.

@@ -276,7 +276,7 @@ func TestReservedSlugsCoverTheRouterPaths(t *testing.T) {
 	t.Parallel()
 	router := []string{"api", "personal", "plattform", "registrera", "logga-in", "logga-ut",
 		"min-profil", "mina-bokningar", "mina-samtal", "integritet", "dev", "static", "healthz",
-		"readyz", "metrics", "lamna", "sprak", "favicon.ico", "robots.txt", "om", "hjalp",
+		"readyz", "metrics", "lamna", "konto-raderat", "sprak", "favicon.ico", "robots.txt", "om", "hjalp",
 		"kontakt", "admin", "en", "sv"}
 	for _, w := range router {
 		if !tenant.IsReserved(w) {

@@ -22,7 +22,7 @@ var (
 // slug taking one would shadow a route or be shadowed by it.
 var reservedSlugs = []string{
 	"admin", "api", "dev", "en", "favicon.ico", "healthz", "hjalp", "integritet",
-	"kontakt", "lamna", "logga-in", "logga-ut", "metrics", "min-profil",
+	"kontakt", "konto-raderat", "lamna", "logga-in", "logga-ut", "metrics", "min-profil",
 	"mina-bokningar", "mina-samtal", "om", "personal", "plattform", "readyz",
 	"registrera", "robots.txt", "sprak", "static", "sv",
 }

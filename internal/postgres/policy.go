@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/storsthlm/mottagning/internal/account"
+	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/tenant"
+)
+
+func scanPolicy(row pgx.Row) (account.PolicyVersion, error) {
+	var v account.PolicyVersion
+	err := row.Scan(&v.ID, &v.Version, &v.SummarySV, &v.SummaryEN, &v.TextSV, &v.TextEN,
+		&v.EffectiveAt, &v.PublishedAt)
+	return v, err
+}
+
+const (
+	policyHeadColumns = `id, version, summary_sv, summary_en, '', '', effective_at, published_at`
+	policyColumns     = `id, version, summary_sv, summary_en, text_sv, text_en, effective_at, published_at`
+)
+
+// PolicyTimeline returns the privacy-policy versions that matter now (P29):
+// the newest one in force and every one still to come, without their full
+// texts (the notice on every youth page needs only the summaries).
+func (db *DB) PolicyTimeline(ctx context.Context) (t account.PolicyTimeline, err error) {
+	defer apperr.Wrap(&err, "postgres.PolicyTimeline")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		rows, err := q.Query(ctx, `SELECT `+policyHeadColumns+` FROM app.policy_version
+			WHERE effective_at > now()
+			   OR id = (SELECT id FROM app.policy_version WHERE effective_at <= now()
+			            ORDER BY effective_at DESC, published_at DESC LIMIT 1)
+			ORDER BY effective_at, published_at`)
+		if err != nil {
+			return err
+		}
+		t, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (account.PolicyVersion, error) { return scanPolicy(row) })
+		return err
+	})
+	return t, err
+}
+
+// PolicyVersion returns one version with its full texts, or NotFound.
+func (db *DB) PolicyVersion(ctx context.Context, id uuid.UUID) (v account.PolicyVersion, err error) {
+	defer apperr.Wrap(&err, "postgres.PolicyVersion")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		v, err = scanPolicy(q.QueryRow(ctx, `SELECT `+policyColumns+` FROM app.policy_version WHERE id = $1`, id))
+		return err
+	})
+	return v, err
+}
+
+// PublishPolicy stores a new version (checked by account.NewPolicyVersion)
+// as published now by the acting platform admin. A version label already
+// used is an Invalid error on field "version". (The reason of an urgent
+// change is not stored: the schema has no column for it yet.)
+func (db *DB) PublishPolicy(ctx context.Context, v account.PolicyVersion) (out account.PolicyVersion, err error) {
+	defer apperr.Wrap(&err, "postgres.PublishPolicy")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		out, err = scanPolicy(q.QueryRow(ctx, `
+			INSERT INTO app.policy_version (version, summary_sv, summary_en, text_sv, text_en, effective_at, published_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			RETURNING `+policyColumns,
+			v.Version, v.SummarySV, v.SummaryEN, v.TextSV, v.TextEN, v.EffectiveAt,
+			nullUUID(tenant.ActingFrom(ctx).AccountID)))
+		return err
+	})
+	if apperr.Is(err, apperr.Conflict) {
+		return out, &apperr.Error{Kind: apperr.Invalid, Key: "error.invalid", Err: err,
+			Fields: []apperr.FieldError{{Field: "version", Key: "error.version.taken"}}}
+	}
+	return out, err
+}
+
+// AcknowledgePolicy records that the acting youth has read a version
+// (P29). Acknowledging twice keeps the first time. An unknown version is
+// NotFound.
+func (db *DB) AcknowledgePolicy(ctx context.Context, accountID, versionID uuid.UUID) (err error) {
+	defer apperr.Wrap(&err, "postgres.AcknowledgePolicy")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO app.policy_ack (account_id, policy_version_id) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, accountID, versionID)
+		return err
+	})
+	if apperr.Is(err, apperr.Invalid) { // the foreign key: no such version
+		return apperr.E(apperr.NotFound, "error.policy.not_found", err)
+	}
+	return err
+}
+
+// PolicyAcknowledged reports whether the acting youth has acknowledged the
+// version.
+func (db *DB) PolicyAcknowledged(ctx context.Context, accountID, versionID uuid.UUID) (ok bool, err error) {
+	defer apperr.Wrap(&err, "postgres.PolicyAcknowledged")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.policy_ack WHERE account_id = $1 AND policy_version_id = $2)`,
+			accountID, versionID).Scan(&ok)
+	})
+	return ok, err
+}
