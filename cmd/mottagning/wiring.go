@@ -204,6 +204,12 @@ func (a *appCtx) startWorker(ctx context.Context, g *errgroup.Group) error {
 	srv := worker.New(opt, worker.Config{Concurrency: a.cfg.WorkerConcurrent, Queues: queue.Queues(""),
 		ShutdownTimeout: a.cfg.ShutdownTimeout}, a.log)
 	srv.Handle(worker.TypeHeartbeat, worker.NewHeartbeatHandler(db, time.Now))
+	if err := a.startNotify(ctx, g, srv, db); err != nil {
+		return err
+	}
+	if err := a.startRetention(ctx, g, srv, db); err != nil {
+		return err
+	}
 	if _, err := a.smsSender(); err != nil {
 		return err
 	}
@@ -240,7 +246,9 @@ func schedulerCmd(ctx context.Context, a *appCtx) error {
 func (a *appCtx) periodicTasks() []queue.Periodic {
 	hb := worker.HeartbeatPeriodic(queue.QueueDefault)
 	hb.Spec = a.cfg.HeartbeatSpec
-	return []queue.Periodic{hb}
+	tasks := []queue.Periodic{hb}
+	tasks = append(tasks, a.notifyPeriodic()...)
+	return append(tasks, a.retentionPeriodic()...)
 }
 
 func (a *appCtx) startScheduler(ctx context.Context, g *errgroup.Group) error {

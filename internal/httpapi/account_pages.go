@@ -71,7 +71,9 @@ func (s *Server) register(c *fiber.Ctx) error {
 		}
 		return s.render(c, "register", true, f)
 	}
-	s.setSessionCookie(c, token)
+	if err := s.replaceSession(c, token); err != nil {
+		return err
+	}
 	s.log.Info("account: registered", "request_id", requestID(c), "account", acc.ID.String())
 	return c.Redirect("/min-profil?ny=1", fiber.StatusSeeOther)
 }
@@ -91,8 +93,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return rerr
 		}
 		return s.render(c, "login", true, f)
-	} else {
-		s.setSessionCookie(c, token)
+	} else if err := s.replaceSession(c, token); err != nil {
+		return err
 	}
 	return c.Redirect(f.Next, fiber.StatusSeeOther)
 }
@@ -159,7 +161,9 @@ func (s *Server) apiRegister(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.setSessionCookie(c, token)
+	if err := s.replaceSession(c, token); err != nil {
+		return err
+	}
 	return c.Status(fiber.StatusCreated).JSON(accountJSONOf(acc))
 }
 
@@ -170,8 +174,8 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 	}
 	if _, token, err := s.signIn(c, in.Username, in.Password); err != nil {
 		return err
-	} else {
-		s.setSessionCookie(c, token)
+	} else if err := s.replaceSession(c, token); err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"signed_in": true})
 }

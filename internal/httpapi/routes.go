@@ -55,6 +55,10 @@ func (s *Server) routes(app *fiber.App) {
 	s.profileRoutes(app, api)
 	s.staffRoutes(app, api)
 	s.platformRoutes(app, api)
+	s.platformKommunRoutes(app, api)
+	s.kommunAdminRoutes(app, api)
+	s.notifyRoutes(app, api)
+	s.jobsRoutes(app, api)
 	api.Use(notFound)
 
 	k := app.Group("/:kommun", s.resolveKommun)

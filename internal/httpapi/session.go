@@ -57,6 +57,18 @@ func (s *Server) setSessionCookie(c *fiber.Ctx, token string) {
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Now().Add(s.accounts.Sessions.Lifetime)})
 }
 
+// replaceSession ends the browser's previous session, if any, and hands it
+// the new one: a sign-in or registration always starts afresh.
+func (s *Server) replaceSession(c *fiber.Ctx, token string) error {
+	if old := c.Cookies(sessionCookie); old != "" {
+		if err := s.accounts.Logout(c.UserContext(), old); err != nil {
+			return err
+		}
+	}
+	s.setSessionCookie(c, token)
+	return nil
+}
+
 func (s *Server) clearSessionCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, Secure: true,
 		SameSite: fiber.CookieSameSiteLaxMode, Expires: time.Unix(1, 0), MaxAge: -1})

@@ -9,7 +9,7 @@ import (
 	"github.com/storsthlm/mottagning/internal/apperr"
 )
 
-// The staff sign-in JSON API (docs/openapi-staff.yaml): the same two steps
+// The staff sign-in JSON API (docs/openapi.yaml): the same two steps
 // as the pages, with the session in the same cookie.
 
 type staffCredentialsJSON struct {

@@ -14,13 +14,13 @@ import (
 func scanPolicy(row pgx.Row) (account.PolicyVersion, error) {
 	var v account.PolicyVersion
 	err := row.Scan(&v.ID, &v.Version, &v.SummarySV, &v.SummaryEN, &v.TextSV, &v.TextEN,
-		&v.EffectiveAt, &v.PublishedAt)
+		&v.EffectiveAt, &v.PublishedAt, &v.UrgentReason)
 	return v, err
 }
 
 const (
-	policyHeadColumns = `id, version, summary_sv, summary_en, '', '', effective_at, published_at`
-	policyColumns     = `id, version, summary_sv, summary_en, text_sv, text_en, effective_at, published_at`
+	policyHeadColumns = `id, version, summary_sv, summary_en, '', '', effective_at, published_at, coalesce(urgent_reason, '')`
+	policyColumns     = `id, version, summary_sv, summary_en, text_sv, text_en, effective_at, published_at, coalesce(urgent_reason, '')`
 )
 
 // PolicyTimeline returns the privacy-policy versions that matter now (P29):
@@ -55,17 +55,17 @@ func (db *DB) PolicyVersion(ctx context.Context, id uuid.UUID) (v account.Policy
 
 // PublishPolicy stores a new version (checked by account.NewPolicyVersion)
 // as published now by the acting platform admin. A version label already
-// used is an Invalid error on field "version". (The reason of an urgent
-// change is not stored: the schema has no column for it yet.)
+// used is an Invalid error on field "version". The reason of an urgent
+// change is kept with the version.
 func (db *DB) PublishPolicy(ctx context.Context, v account.PolicyVersion) (out account.PolicyVersion, err error) {
 	defer apperr.Wrap(&err, "postgres.PublishPolicy")
 	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
 		out, err = scanPolicy(q.QueryRow(ctx, `
-			INSERT INTO app.policy_version (version, summary_sv, summary_en, text_sv, text_en, effective_at, published_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO app.policy_version (version, summary_sv, summary_en, text_sv, text_en, effective_at, published_by, urgent_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''))
 			RETURNING `+policyColumns,
 			v.Version, v.SummarySV, v.SummaryEN, v.TextSV, v.TextEN, v.EffectiveAt,
-			nullUUID(tenant.ActingFrom(ctx).AccountID)))
+			nullUUID(tenant.ActingFrom(ctx).AccountID), v.UrgentReason))
 		return err
 	})
 	if apperr.Is(err, apperr.Conflict) {

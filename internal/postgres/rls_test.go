@@ -188,6 +188,9 @@ func seedEveryTable(t *testing.T, admin *pgx.Conn, w world) {
 		INSERT INTO app.staff_recovery_code (staff_id, code_hash) SELECT id, sha256('r') FROM app.staff LIMIT 1;
 		INSERT INTO app.staff_invitation (token_hash, email, kommun_id, role, expires_at)
 		    SELECT sha256('i'), 'ny@nacka.example', id, 'counsellor', now() + interval '7 days' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.reception_draft (kommun_id, page) SELECT id, '{}' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.reception_page (kommun_id, page) SELECT id, '{}' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.admin_action (kommun_id, staff_role, action) SELECT id, 'reception_admin', 'reception_page.publish' FROM app.kommun WHERE slug = 'nacka';
 	`)
 	if err != nil {
 		t.Fatal(err)
