@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -26,7 +27,10 @@ type page struct {
 	Data     any
 }
 
-type kommunLink struct{ Slug, Name string }
+type kommunLink struct {
+	Slug, Name, Status string
+	Open, Suspended    bool
+}
 
 type contact struct{ Phone, Email, Address, Website string }
 
@@ -76,26 +80,49 @@ var nacka = kommun{
 	PrivacyPolicyURL: "https://www.nacka.se/personuppgifter",
 }
 
+// reception is the data of the reception page (httpapi's receptionView).
+type reception struct {
+	Kommun                              kommun
+	Published, Preview, Suspended, Open bool
+	Name, Address, Phone, Email, Status string
+	Intro                               template.HTML
+	HasPrivacy, HasHours                bool
+	Week                                []struct {
+		Name, Hours string
+		Today       bool
+	}
+	Exceptions []struct{ When, What string }
+	Services   []struct {
+		Name, State string
+		Available   bool
+	}
+	Languages, Accessibility string
+}
+
+// receptionOf is a reception page never published: the registry's facts.
+func receptionOf(k kommun) reception {
+	return reception{Kommun: k, Suspended: k.Status == "suspended", Name: k.Name, Address: k.Contact.Address,
+		Phone: k.Contact.Phone, Email: k.Contact.Email, HasPrivacy: k.PrivacyPolicyURL != ""}
+}
+
+func suspended(k kommun) kommun { k.Status = "suspended"; return k }
+
 func samplePages() map[string]page {
 	return map[string]page{
 		"start": {Youth: true, Path: "/", Data: struct {
 			Kommuner []kommunLink
 			Query    string
-		}{Kommuner: []kommunLink{{"nacka", "Nacka"}, {"solna", "Solna"}}}},
+		}{Kommuner: []kommunLink{{Slug: "nacka", Name: "Nacka", Status: "Öppet nu. Stänger i dag kl. 16:00.", Open: true}, {Slug: "solna", Name: "Solna"}}}},
 		"start-search": {Youth: true, Path: "/", Data: struct {
 			Kommuner []kommunLink
 			Query    string
-		}{Kommuner: []kommunLink{{"solna", "Solna"}}, Query: "sol"}},
+		}{Kommuner: []kommunLink{{Slug: "solna", Name: "Solna"}}, Query: "sol"}},
 		"start-nomatch": {Youth: true, Path: "/", Data: struct {
 			Kommuner []kommunLink
 			Query    string
 		}{Query: `<script>alert(1)</script>`}},
-		"kommun": {Youth: true, Path: "/nacka", Data: struct{ Kommun kommun }{nacka}},
-		"kommun-suspended": {Youth: true, Path: "/nacka", Data: struct{ Kommun kommun }{func() kommun {
-			k := nacka
-			k.Status = "suspended"
-			return k
-		}()}},
+		"kommun":           {Youth: true, Path: "/nacka", Data: receptionOf(nacka)},
+		"kommun-suspended": {Youth: true, Path: "/nacka", Data: receptionOf(suspended(nacka))},
 		"privacy": {Youth: true, Path: "/integritet", Data: struct {
 			Controller controller
 			DPO        dpo

@@ -152,8 +152,12 @@ func (a *appCtx) startServe(ctx context.Context, g *errgroup.Group) error {
 	if err != nil {
 		return err
 	}
+	jobs, err := a.jobRunner(db)
+	if err != nil {
+		return err
+	}
 	app, err := httpapi.New(httpapi.Deps{Config: a.cfg, Store: db, Redis: rdb, Authz: enf, Logger: a.log, Registry: a.reg,
-		Accounts: accounts, AccountDB: db})
+		Accounts: accounts, AccountDB: db, Jobs: jobs, DevOutbox: a.devOutbox()})
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,16 @@ type Config struct {
 	TwilioEdge       string `env:"TWILIO_EDGE" envDefault:"dublin"`
 	TwilioFrom       string `env:"TWILIO_FROM" envDefault:"Ungdomsmott"`
 
+	// E-mail through SMTP with TLS; empty host means e-mail is off.
+	// SMTP_LOCATION is where the provider keeps the data (P21).
+	SMTPHost     string `env:"SMTP_HOST"`
+	SMTPPort     int    `env:"SMTP_PORT" envDefault:"587"`
+	SMTPUsername string `env:"SMTP_USERNAME"`
+	SMTPPassword string `env:"SMTP_PASSWORD" secret:"true"`
+	SMTPFrom     string `env:"SMTP_FROM" envDefault:"Ungdomsmottagningen <noreply@ungdomsmottagning.example>"`
+	SMTPLocation string `env:"SMTP_LOCATION"`
+	SMTPTLS      string `env:"SMTP_TLS" envDefault:"starttls"`
+
 	// Dev is set by the dev subcommand, never from the environment.
 	Dev bool `env:"-"`
 }
@@ -207,10 +217,32 @@ func (c Config) Validate(need Need) error {
 	if !slices.Contains(twilioEURegions, c.TwilioRegion) {
 		bad("TWILIO_REGION", "%q is not a Twilio region in the EU; use ie1 (Ireland) (promise P21)", c.TwilioRegion)
 	}
+	if c.SMTPHost != "" {
+		if !IsEEA(c.SMTPLocation) {
+			bad("SMTP_LOCATION", "%q is not an EU/EEA country code; say where the SMTP provider of SMTP_HOST keeps the data, for example SE (promise P21)", c.SMTPLocation)
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			bad("SMTP_FROM", "must be an e-mail address, optionally with a name (got %q)", c.SMTPFrom)
+		}
+		if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+			bad("SMTP_PORT", "must be a port number (got %d)", c.SMTPPort)
+		}
+		if c.SMTPUsername != "" && c.SMTPPassword == "" {
+			bad("SMTP_PASSWORD", "is required when SMTP_USERNAME is set")
+		}
+	}
+	if !slices.Contains([]string{"starttls", "tls"}, c.SMTPTLS) {
+		bad("SMTP_TLS", "must be starttls or tls; e-mail is never sent unencrypted (got %q)", c.SMTPTLS)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return fmt.Errorf("invalid configuration:\n  %w", joinLines(errs))
+}
+
+// TwilioStatusCallback is the URL Twilio reports delivery to.
+func (c Config) TwilioStatusCallback() string {
+	return strings.TrimRight(c.BaseURL, "/") + "/api/v1/notify/twilio/status"
 }
 
 // twilioEURegions are Twilio's data-processing regions inside the EU.

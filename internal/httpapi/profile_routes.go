@@ -32,11 +32,11 @@ func (s *Server) profileRoutes(app *fiber.App, api fiber.Router) {
 	api.Get("/account/export", s.requireYouth, s.apiExport)
 }
 
-// profiles returns the Min profil service over the account store. Contact
-// verification is not built yet (account.NoVerification); deletion hooks
-// for ongoing cases are added here when those features exist.
+// profiles returns the Min profil service over the account store. A new
+// phone number or e-mail address gets a verification code (s.verifier);
+// deletion hooks for ongoing cases are added here when those features exist.
 func (s *Server) profiles() (*account.Profiles, error) {
-	return &account.Profiles{Store: s.accountDB, Verifier: account.NoVerification{}}, nil
+	return &account.Profiles{Store: s.accountDB, Verifier: s.verifier()}, nil
 }
 
 // youthID returns the signed-in youth's account id (requireYouth ran).

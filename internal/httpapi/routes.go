@@ -63,7 +63,6 @@ func (s *Server) routes(app *fiber.App) {
 
 	k := app.Group("/:kommun", s.resolveKommun)
 	k.Get("/", s.kommunPage)
-	k.Get("/integritetspolicy", s.redirectOut(func(c *fiber.Ctx) string { return kommunFrom(c).PrivacyPolicyURL }))
 	k.Get("/webbplats", s.redirectOut(func(c *fiber.Ctx) string { return kommunFrom(c).Contact.Website }))
 
 	app.Use(notFound)

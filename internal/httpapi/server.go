@@ -26,6 +26,7 @@ import (
 	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/config"
 	"github.com/storsthlm/mottagning/internal/i18n"
+	"github.com/storsthlm/mottagning/internal/notify"
 	"github.com/storsthlm/mottagning/internal/tenant"
 	"github.com/storsthlm/mottagning/web"
 )
@@ -55,6 +56,8 @@ type Deps struct {
 	Registry    *prometheus.Registry // metrics are registered here and served at /metrics
 	Accounts    *account.Service
 	AccountDB   AccountStore
+	DevOutbox   *notify.DevOutbox // dev only: the SMS and e-mail shown at /dev/outbox
+	Jobs        JobRunner         // the background jobs and "run now" (nil: the job page lists none)
 }
 
 // AccountStore is what the account, Min profil, staff sign-in and platform
@@ -64,6 +67,10 @@ type AccountStore interface {
 	account.ProfileStore
 	staffDB
 	platformStore
+	notifyStore
+	platformKommunStore
+	receptionStore
+	retentionStore
 }
 
 // Server holds the wired dependencies of the handlers.
@@ -82,6 +89,8 @@ type Server struct {
 	accounts  *account.Service
 	accountDB AccountStore
 	limiter   *redis_rate.Limiter
+	devOutbox *notify.DevOutbox
+	jobs      JobRunner
 }
 
 // New builds the Fiber app with every route and middleware. It returns an
@@ -108,7 +117,7 @@ func newServer(d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: d.Config, store: d.Store, rdb: d.Redis, prefix: d.RedisPrefix, authz: d.Authz,
 		log: d.Logger, tr: tr, reg: d.Registry, secret: secret,
-		accounts: d.Accounts, accountDB: d.AccountDB, limiter: redis_rate.NewLimiter(d.Redis)}
+		accounts: d.Accounts, accountDB: d.AccountDB, limiter: redis_rate.NewLimiter(d.Redis), devOutbox: d.DevOutbox, jobs: d.Jobs}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -21,7 +21,7 @@ var adapters = map[string]bool{
 	"internal/postgres": true, "internal/httpapi": true, "internal/queue": true, "internal/queue/queuetest": true,
 	"internal/worker": true, "internal/authz": true, "internal/config": true, "internal/testenv": true,
 	"internal/sms": true, "internal/i18n": true, "internal/layering": true, "internal/pubsub": true,
-	"internal/mail": true,
+	"internal/mail": true, "internal/outbox": true,
 }
 
 // shared are the packages every domain package may use.

@@ -191,6 +191,14 @@ func seedEveryTable(t *testing.T, admin *pgx.Conn, w world) {
 		INSERT INTO app.reception_draft (kommun_id, page) SELECT id, '{}' FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.reception_page (kommun_id, page) SELECT id, '{}' FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.admin_action (kommun_id, staff_role, action) SELECT id, 'reception_admin', 'reception_page.publish' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.notice_outbox (id, account_id, kind, channel) VALUES (gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'new_message', 'sms');
+		INSERT INTO app.contact_verification (account_id, channel, address, code_hash, expires_at)
+		    VALUES ('00000000-0000-0000-0000-00000000000a', 'sms', '+46701234567', sha256('c'), now() + interval '10 minutes');
+		INSERT INTO app.access_log_sample (kommun_id, id, month, size) SELECT id, '00000000-0000-0000-0000-0000000000c1', '2026-01-01', 1 FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.access_log_sample_item (kommun_id, sample_id, position, entry_at, entry_id, actor_id, actor_role, action, subject_username)
+		    SELECT id, '00000000-0000-0000-0000-0000000000c1', 1, now(), 1, gen_random_uuid(), 'counsellor', 'booking.read', 'molnet' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.kommun_export (kommun_id, file_name, ciphertext, sha256, expires_at)
+		    SELECT id, 'nacka-export.zip.enc', '\x00', sha256('x'), now() + interval '1 day' FROM app.kommun WHERE slug = 'nacka';
 	`)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,9 @@ type Config struct {
 	Region     string // a Twilio region inside the EU: "ie1"
 	Edge       string // the edge location near it: "dublin"
 	From       string // alphanumeric sender id or number
+	// StatusCallback, if set, is the URL Twilio reports delivery to
+	// (BASE_URL + /api/v1/notify/twilio/status).
+	StatusCallback string
 	// HTTPClient, if set, carries the requests (tests point it at a local
 	// fake Twilio server). Nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
@@ -33,8 +36,9 @@ var ErrPermanent = errors.New("sms: permanent failure")
 
 // Twilio sends messages with twilio-go.
 type Twilio struct {
-	rc   *twilio.RestClient
-	from string
+	rc       *twilio.RestClient
+	from     string
+	callback string
 }
 
 // NewTwilio returns a sender for cfg. It returns an error if the account
@@ -54,7 +58,7 @@ func NewTwilio(cfg Config) (*Twilio, error) {
 	base.SetAccountSid(cfg.AccountSID)
 	rc := twilio.NewRestClientWithParams(twilio.ClientParams{Username: cfg.AccountSID, Password: cfg.AuthToken, Client: base})
 	rc.Region, rc.Edge = cfg.Region, cfg.Edge
-	return &Twilio{rc: rc, from: cfg.From}, nil
+	return &Twilio{rc: rc, from: cfg.From, callback: cfg.StatusCallback}, nil
 }
 
 // Send sends body to the E.164 number to and returns Twilio's message id.
@@ -67,6 +71,9 @@ func (t *Twilio) Send(ctx context.Context, to, body string) (sid string, err err
 	params.SetTo(to)
 	params.SetFrom(t.from)
 	params.SetBody(body)
+	if t.callback != "" {
+		params.SetStatusCallback(t.callback)
+	}
 	msg, err := t.rc.Api.CreateMessage(params)
 	if err != nil {
 		return "", classify(err)
