@@ -25,6 +25,29 @@ type ExportData struct {
 	Requests         []RequestRecord
 	PolicyAcks       []PolicyAckRecord
 	AccessLog        []AccessRecord
+	Notices          []NoticeRecord
+	Verifications    []VerificationRecord
+}
+
+// NoticeRecord is one SMS or e-mail notice queued for the account: what
+// kind, by which channel, and what became of it. Never its text.
+type NoticeRecord struct {
+	Kind      string     `json:"kind"`
+	Channel   string     `json:"channel"`
+	Status    string     `json:"status"`
+	Reason    string     `json:"reason,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	DueAt     time.Time  `json:"due_at"`
+	SentAt    *time.Time `json:"sent_at"`
+}
+
+// VerificationRecord is a code sent to confirm a contact detail and not
+// yet used (only a hash of the code is kept).
+type VerificationRecord struct {
+	Channel   string    `json:"channel"`
+	Address   string    `json:"address"`
+	SentAt    time.Time `json:"sent_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // ContactRecord is the contact details with their verification and
@@ -214,6 +237,16 @@ func BuildExport(d ExportData, now time.Time, extra ...ExportPart) Export {
 			"För att kunna kontrollera att ingen har tittat på dina uppgifter utan att behöva det. Loggen sparas i "+
 				"upp till 5 år och finns kvar även om du tar bort ditt konto.",
 			accessText(d.AccessLog)),
+		platform("notices", "Dina notiser",
+			"Sms och e-post som tjänsten har lagt i kö för dig eller skickat: vilken sorts notis, hur, när och vad som "+
+				"hände med den. Texten sparas bara tills notisen är skickad, och notiserna tas bort efter 30 dagar.",
+			"För att skicka de notiser du har slagit på, en gång var, och bara om du fortfarande vill ha dem när de skickas.",
+			noticesUTC(d.Notices)),
+		platform("verification_codes", "Koder för att bekräfta kontaktuppgifter",
+			"Om du nyss har lagt till ett mobilnummer eller en e-postadress: vart koden skickades och när den slutar gälla. "+
+				"Själva koden sparas inte, bara ett kontrollvärde.",
+			"För att vara säkra på att numret eller adressen är din innan vi skickar notiser dit.",
+			verificationsUTC(d.Verifications)),
 	}
 	return Export{Format: ExportFormat, GeneratedAt: now.UTC(), Note: exportNote, Parts: append(parts, extra...)}
 }
@@ -295,4 +328,22 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+func noticesUTC(ns []NoticeRecord) []NoticeRecord {
+	out := make([]NoticeRecord, len(ns))
+	for i, n := range ns {
+		n.CreatedAt, n.DueAt, n.SentAt = n.CreatedAt.UTC(), n.DueAt.UTC(), utcPtr(n.SentAt)
+		out[i] = n
+	}
+	return out
+}
+
+func verificationsUTC(vs []VerificationRecord) []VerificationRecord {
+	out := make([]VerificationRecord, len(vs))
+	for i, v := range vs {
+		v.SentAt, v.ExpiresAt = v.SentAt.UTC(), v.ExpiresAt.UTC()
+		out[i] = v
+	}
+	return out
 }

@@ -73,7 +73,7 @@ func TestP23_DownloadContainsEverything(t *testing.T) {
 		t.Error("the download has no top-level note or format")
 	}
 	for _, part := range []string{"account", "contact_details", "notice_consents", "sessions", "privacy_requests",
-		"policy_acknowledgements", "access_log"} {
+		"policy_acknowledgements", "access_log", "notices", "verification_codes"} {
 		p, ok := exp.Parts[part]
 		if !ok {
 			t.Errorf("part %q missing", part)
@@ -128,7 +128,21 @@ func TestP23_DownloadContainsEverything(t *testing.T) {
 	if len(log) != 1 || log[0].Kommun != nacka.Name || log[0].Role != "counsellor" || log[0].Action != "conversation.read" || log[0].Description == "" {
 		t.Errorf("access log %+v; want exactly the one entry about %s", log, username)
 	}
-	for _, never := range []string{"$argon2id", "NågonAnnan", "password_hash", "id_hash"} {
+	// Adding the phone number sent a code to confirm it: the pending code is
+	// in the download (where it went, until when), the code itself is not.
+	var codes []struct{ Channel, Address string }
+	part("verification_codes", &codes)
+	if len(codes) == 0 || codes[0].Address == "" {
+		t.Errorf("verification codes %+v; want the pending code for the new contact", codes)
+	}
+	var notices []struct{ Kind, Channel, Status string }
+	part("notices", &notices)
+	for _, n := range notices {
+		if n.Kind == "" || n.Channel == "" || n.Status == "" {
+			t.Errorf("notice %+v lacks kind, channel or status", n)
+		}
+	}
+	for _, never := range []string{"$argon2id", "NågonAnnan", "password_hash", "id_hash", "code_hash"} {
 		if strings.Contains(body, never) {
 			t.Errorf("the download contains %q", never)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
 // UpdateProfile writes the youth's whole profile in one transaction (P4):
@@ -111,10 +112,28 @@ func (db *DB) ExportData(ctx context.Context, id uuid.UUID) (d account.ExportDat
 		}); err != nil {
 			return err
 		}
-		d.AccessLog, err = collect(ctx, q, `SELECT l.at, coalesce(k.name, ''), l.actor_role, l.action
+		if d.AccessLog, err = collect(ctx, q, `SELECT l.at, coalesce(k.name, ''), l.actor_role, l.action
 			FROM app.access_log l LEFT JOIN app.kommun k ON k.id = l.kommun_id
 			WHERE l.subject_username = $1 ORDER BY l.at, l.id`, d.Account.Username, func(r pgx.Rows, e *account.AccessRecord) error {
 			return r.Scan(&e.At, &e.Kommun, &e.Role, &e.Action)
+		}); err != nil {
+			return err
+		}
+		if d.Verifications, err = collect(ctx, q, `SELECT channel, address, sent_at, expires_at FROM app.contact_verification
+			WHERE account_id = $1 ORDER BY channel`, id, func(r pgx.Rows, v *account.VerificationRecord) error {
+			return r.Scan(&v.Channel, &v.Address, &v.SentAt, &v.ExpiresAt)
+		}); err != nil {
+			return err
+		}
+		// The outbox is the platform's own machinery, readable only by the
+		// system; the account was read above as its owner, so its notices
+		// are read for it here, by account id and nothing else.
+		if err := SetActing(ctx, q, tenant.System()); err != nil {
+			return err
+		}
+		d.Notices, err = collect(ctx, q, `SELECT kind, channel, status, coalesce(reason, ''), created_at, due_at, sent_at
+			FROM app.notice_outbox WHERE account_id = $1 ORDER BY created_at, id`, id, func(r pgx.Rows, n *account.NoticeRecord) error {
+			return r.Scan(&n.Kind, &n.Channel, &n.Status, &n.Reason, &n.CreatedAt, &n.DueAt, &n.SentAt)
 		})
 		return err
 	})
