@@ -80,25 +80,7 @@ func NewDatabase(t testing.TB) Database {
 	if templateErr != nil {
 		t.Fatalf("testenv: template database: %v", templateErr)
 	}
-	name := "mt_" + randomHex(8)
-	admin := AdminConfig(t, "postgres")
-	ctx := context.Background()
-	conn := connect(t, admin)
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
-		t.Fatalf("testenv: create database: %v", err)
-	}
-	t.Cleanup(func() {
-		c := connect(t, admin)
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			t.Errorf("testenv: drop database %s: %v", name, err)
-		}
-	})
-	adminDB := AdminConfig(t, name)
-	app := AdminConfig(t, name)
-	app.User, app.Password = postgres.AppRole, AppPassword
-	return Database{Name: name, AdminURL: URL(adminDB), AppURL: URL(app)}
+	return createDatabase(t, "mt_"+randomHex(8), "TEMPLATE "+templateName)
 }
 
 // EmptyDatabase creates an empty database (no roles granted, no schema)
@@ -106,12 +88,18 @@ func NewDatabase(t testing.TB) Database {
 // carries the password migrate must be given as APP_DB_PASSWORD.
 func EmptyDatabase(t testing.TB) Database {
 	t.Helper()
-	name := "mt_empty_" + randomHex(8)
+	return createDatabase(t, "mt_empty_"+randomHex(8), "")
+}
+
+// createDatabase creates database name (with the CREATE DATABASE options
+// given), drops it when t ends, and returns its URLs.
+func createDatabase(t testing.TB, name, options string) Database {
+	t.Helper()
 	admin := AdminConfig(t, "postgres")
 	ctx := context.Background()
 	conn := connect(t, admin)
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s %s`, name, options)); err != nil {
 		t.Fatalf("testenv: create database: %v", err)
 	}
 	t.Cleanup(func() {
