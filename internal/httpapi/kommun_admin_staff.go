@@ -59,41 +59,46 @@ func (h *kommunAdmin) renderStaff(c *fiber.Ctx, f form, notice, link, email stri
 	return h.render(c, "admin_staff", false, data)
 }
 
-// inviteMember creates an invitation to the acting kommun and records it,
-// together. It returns the one-time link.
-func (h *kommunAdmin) inviteMember(ctx context.Context, email, role string) (string, error) {
+// inviteMember creates an invitation to the acting kommun, records it and
+// queues its e-mail (in lang), together. Without e-mail it returns the
+// one-time link to pass on.
+func (h *kommunAdmin) inviteMember(ctx context.Context, email, role, lang, kommunName string) (invitationSent, error) {
 	a := tenant.ActingFrom(ctx)
 	if role != account.RoleCounsellor && role != account.RoleReceptionAdmin {
-		return "", apperr.InvalidFields(apperr.FieldError{Field: "role", Key: "kommun_admin.error.role"})
+		return invitationSent{}, apperr.InvalidFields(apperr.FieldError{Field: "role", Key: "kommun_admin.error.role"})
 	}
 	norm, err := account.NormalizeStaffEmail(email)
 	if err != nil {
-		return "", err
+		return invitationSent{}, err
 	}
-	var token string
+	var res invitationSent
 	err = h.accountDB.WithAdminAction(ctx, string(audit.StaffInvite), norm+" ("+role+")", func(ctx context.Context) error {
-		var err error
-		token, err = h.staff.svc.Invite(ctx, account.Invite{Email: norm, KommunID: a.KommunID, Role: role, CreatedBy: a.AccountID})
+		token, err := h.staff.svc.Invite(ctx, account.Invite{Email: norm, KommunID: a.KommunID, Role: role, CreatedBy: a.AccountID})
+		if err != nil {
+			return err
+		}
+		res, err = h.queueInvitation(ctx, norm, inviteLang(lang), kommunName, role, token)
 		return err
 	})
-	if err != nil {
-		return "", err
-	}
-	return h.cfg.BaseURL + "/personal/inbjudan/" + token, nil
+	return res, err
 }
 
 func (h *kommunAdmin) invite(c *fiber.Ctx) error {
-	email, role := c.FormValue("email"), c.FormValue("role")
-	f := newForm("email", email, "role", role)
-	link, err := h.inviteMember(c.UserContext(), email, role)
+	email, role, lang := c.FormValue("email"), c.FormValue("role"), c.FormValue("language")
+	f := newForm("email", email, "role", role, "language", lang)
+	res, err := h.inviteMember(c.UserContext(), email, role, lang, kommunFrom(c).Name)
 	if err != nil {
 		if rerr := h.formError(c, &f, err); rerr != nil {
 			return rerr
 		}
 		return h.renderStaff(c, f, "", "", "")
 	}
-	h.log.Info("staff: invited", "request_id", requestID(c), "kommun", kommunFrom(c).Slug, "role", role)
-	return h.renderStaff(c, newForm("role", account.RoleCounsellor), "kommun_admin.staff.invited", link, f.Values["email"])
+	h.log.Info("staff: invited", "request_id", requestID(c), "kommun", kommunFrom(c).Slug, "role", role, "emailed", res.Sent)
+	notice := "kommun_admin.staff.invited"
+	if res.Sent {
+		notice = "" // the page says it was sent, to whom
+	}
+	return h.renderStaff(c, newForm("role", account.RoleCounsellor), notice, res.Link, f.Values["email"])
 }
 
 // member returns the staff member named by the path, or NotFound.
@@ -206,8 +211,9 @@ func (h *kommunAdmin) apiStaff(c *fiber.Ctx) error {
 }
 
 type inviteJSON struct {
-	Email string `json:"email"`
-	Role  string `json:"role"`
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	Language string `json:"language"` // of the e-mail: "sv" (default) or "en"
 }
 
 func (h *kommunAdmin) apiInvite(c *fiber.Ctx) error {
@@ -215,11 +221,14 @@ func (h *kommunAdmin) apiInvite(c *fiber.Ctx) error {
 	if err := c.BodyParser(&in); err != nil {
 		return apperr.E(apperr.Invalid, "error.invalid_json", err)
 	}
-	link, err := h.inviteMember(c.UserContext(), in.Email, in.Role)
+	res, err := h.inviteMember(c.UserContext(), in.Email, in.Role, in.Language, kommunFrom(c).Name)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"link": link})
+	if res.Sent {
+		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"sent": true})
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"sent": false, "link": res.Link})
 }
 
 func (h *kommunAdmin) apiChangeRole(c *fiber.Ctx) error {

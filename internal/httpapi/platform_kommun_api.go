@@ -38,17 +38,19 @@ type onboardJSON struct {
 	Website          string `json:"website"`
 	PrivacyPolicyURL string `json:"privacy_policy_url"`
 	AdminEmail       string `json:"admin_email"`
+	Language         string `json:"language"` // of the invitation e-mail: "sv" (default) or "en"
 }
 
 type invitedJSON struct {
 	Kommun        kommunJSON `json:"kommun"`
 	Created       bool       `json:"created"`
 	InvitedEmail  string     `json:"invited_email"`
-	InvitationURL string     `json:"invitation_url"`
+	Sent          bool       `json:"sent"`                     // the invitation was e-mailed
+	InvitationURL string     `json:"invitation_url,omitempty"` // only if it was not
 }
 
 func invitedOf(r invitedData) invitedJSON {
-	return invitedJSON{Kommun: jsonOf(r.Kommun), Created: r.Created, InvitedEmail: r.Email, InvitationURL: r.Link}
+	return invitedJSON{Kommun: jsonOf(r.Kommun), Created: r.Created, InvitedEmail: r.Email, Sent: r.Sent, InvitationURL: r.Link}
 }
 
 func (h *platformKommun) apiOnboard(c *fiber.Ctx) error {
@@ -59,7 +61,7 @@ func (h *platformKommun) apiOnboard(c *fiber.Ctx) error {
 	fields := map[string]string{"slug": in.Slug, "name": in.Name, "code": in.Code, "contact.phone": in.Phone,
 		"contact.email": in.Email, "contact.address": in.Address, "contact.website": in.Website,
 		"privacy_policy_url": in.PrivacyPolicyURL}
-	res, err := h.onboard(c, definitionOf(func(k string) string { return fields[k] }), in.AdminEmail)
+	res, err := h.onboard(c, definitionOf(func(k string) string { return fields[k] }), in.AdminEmail, in.Language)
 	if err != nil {
 		return err
 	}
@@ -68,12 +70,13 @@ func (h *platformKommun) apiOnboard(c *fiber.Ctx) error {
 
 func (h *platformKommun) apiInvite(c *fiber.Ctx) error {
 	var in struct {
-		Email string `json:"email"`
+		Email    string `json:"email"`
+		Language string `json:"language"`
 	}
 	if err := platformJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := h.inviteTo(c, c.Params("slug"), in.Email)
+	res, err := h.inviteTo(c, c.Params("slug"), in.Email, in.Language)
 	if err != nil {
 		return err
 	}

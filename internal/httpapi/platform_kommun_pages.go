@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -74,7 +75,8 @@ type invitedData struct {
 	Kommun  tenant.Kommun
 	Created bool
 	Email   string
-	Link    string
+	Sent    bool   // the invitation was e-mailed
+	Link    string // only if it was not: shown once to pass on
 }
 
 type offboardData struct {
@@ -162,7 +164,7 @@ func (h *platformKommun) onboardForm(c *fiber.Ctx) error {
 	for _, k := range onboardFields {
 		f.Values[k] = c.FormValue(k)
 	}
-	res, err := h.onboard(c, definitionOf(func(k string) string { return c.FormValue(k) }), c.FormValue("admin_email"))
+	res, err := h.onboard(c, definitionOf(func(k string) string { return c.FormValue(k) }), c.FormValue("admin_email"), c.FormValue("language"))
 	if err != nil {
 		if rerr := h.formError(c, &f, err); rerr != nil {
 			return rerr
@@ -174,7 +176,7 @@ func (h *platformKommun) onboardForm(c *fiber.Ctx) error {
 
 // onboard validates, brings the kommun on board and invites its first
 // reception admin; nothing is written unless everything is valid.
-func (h *platformKommun) onboard(c *fiber.Ctx, d tenant.Definition, adminEmail string) (invitedData, error) {
+func (h *platformKommun) onboard(c *fiber.Ctx, d tenant.Definition, adminEmail, lang string) (invitedData, error) {
 	email, err := checkOnboard(d, adminEmail)
 	if err != nil {
 		return invitedData{}, err
@@ -184,24 +186,29 @@ func (h *platformKommun) onboard(c *fiber.Ctx, d tenant.Definition, adminEmail s
 		return invitedData{}, err
 	}
 	h.log.Info("platform: kommun onboarded", "request_id", requestID(c), "kommun", k.Slug, "created", created)
-	link, err := h.invite(c, k, email)
+	sent, err := h.invite(c, k, email, lang)
 	if err != nil {
 		return invitedData{}, err
 	}
-	return invitedData{Kommun: k, Created: created, Email: email, Link: link}, nil
+	return invitedData{Kommun: k, Created: created, Email: email, Sent: sent.Sent, Link: sent.Link}, nil
 }
 
 // invite creates an invitation for the kommun's reception admin and
-// returns its one-time link. No e-mail sender exists yet, so the link is
-// shown to the platform admin (once) to pass on.
-func (h *platformKommun) invite(c *fiber.Ctx, k tenant.Kommun, email string) (string, error) {
+// queues its e-mail (in lang) in the same transaction. Without e-mail
+// the one-time link is returned, shown to the platform admin once.
+func (h *platformKommun) invite(c *fiber.Ctx, k tenant.Kommun, email, lang string) (invitationSent, error) {
 	staffID, _ := staffSessionFrom(c)
-	token, err := h.staff.Invite(c.UserContext(), account.Invite{Email: email, KommunID: k.ID,
-		Role: account.RoleReceptionAdmin, CreatedBy: staffID})
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(h.cfg.BaseURL, "/") + "/personal/inbjudan/" + token, nil
+	var res invitationSent
+	err := h.db.WithStaffMail(c.UserContext(), func(ctx context.Context) error {
+		token, err := h.staff.Invite(ctx, account.Invite{Email: email, KommunID: k.ID,
+			Role: account.RoleReceptionAdmin, CreatedBy: staffID})
+		if err != nil {
+			return err
+		}
+		res, err = h.queueInvitation(ctx, email, inviteLang(lang), k.Name, account.RoleReceptionAdmin, token)
+		return err
+	})
+	return res, err
 }
 
 // onboardRegistry brings on board a kommun from its file in tenants/, or
@@ -214,7 +221,7 @@ func (h *platformKommun) onboardRegistry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.onboard(c, d, c.FormValue("admin_email"))
+	res, err := h.onboard(c, d, c.FormValue("admin_email"), c.FormValue("language"))
 	if err != nil {
 		if rerr := h.formError(c, &f, err); rerr != nil {
 			return rerr
@@ -271,7 +278,7 @@ func (h *platformKommun) renderKommun(c *fiber.Ctx, slug string, f form, notice 
 
 func (h *platformKommun) inviteAdmin(c *fiber.Ctx) error {
 	f := newForm("admin_email", c.FormValue("admin_email"))
-	res, err := h.inviteTo(c, c.Params("slug"), c.FormValue("admin_email"))
+	res, err := h.inviteTo(c, c.Params("slug"), c.FormValue("admin_email"), c.FormValue("language"))
 	if err != nil {
 		if rerr := h.formError(c, &f, err); rerr != nil {
 			return rerr
@@ -282,7 +289,7 @@ func (h *platformKommun) inviteAdmin(c *fiber.Ctx) error {
 }
 
 // inviteTo invites a reception admin to a kommun that is not offboarded.
-func (h *platformKommun) inviteTo(c *fiber.Ctx, slug, rawEmail string) (invitedData, error) {
+func (h *platformKommun) inviteTo(c *fiber.Ctx, slug, rawEmail, lang string) (invitedData, error) {
 	k, err := h.store.KommunBySlug(c.UserContext(), slug)
 	if err != nil {
 		return invitedData{}, apperr.E(apperr.NotFound, "error.platform_kommun.not_found", err)
@@ -297,11 +304,11 @@ func (h *platformKommun) inviteTo(c *fiber.Ctx, slug, rawEmail string) (invitedD
 		}
 		return invitedData{}, e
 	}
-	link, err := h.invite(c, k, email)
+	sent, err := h.invite(c, k, email, lang)
 	if err != nil {
 		return invitedData{}, err
 	}
-	return invitedData{Kommun: k, Email: email, Link: link}, nil
+	return invitedData{Kommun: k, Email: email, Sent: sent.Sent, Link: sent.Link}, nil
 }
 
 func (h *platformKommun) suspend(c *fiber.Ctx) error {

@@ -20,6 +20,7 @@ type platformKommunStore interface {
 	OffboardKommun(ctx context.Context, slug string, seal onboarding.SealFunc) (onboarding.Offboarded, error)
 	KommunExport(ctx context.Context, id uuid.UUID) (onboarding.Export, error)
 	KommunExports(ctx context.Context, kommunID uuid.UUID) ([]onboarding.Export, error)
+	staffMailStore // invitations by e-mail (kommun_admin_staffmail.go)
 }
 
 // platformKommunRoutes registers the routes of the platform admins' kommun console: onboard, suspend, offboard (issue 4).

@@ -54,6 +54,12 @@ type Payload struct {
 	At      time.Time `json:"at,omitzero"`       // a booking's time or the date something happens
 	Code    string    `json:"code,omitempty"`    // verify_code only
 	Address string    `json:"address,omitempty"` // verify_code only: the contact being verified
+	// staff_invite only (see staffmail.go); At is then the expiry. The
+	// token leaves the row when the e-mail is sent, dropped or failed.
+	Token  string `json:"token,omitempty"`
+	Kommun string `json:"kommun,omitempty"`
+	Role   string `json:"role,omitempty"`
+	Lang   string `json:"lang,omitempty"`
 }
 
 // Notice is one queued notice on one channel.
@@ -118,6 +124,9 @@ func Decide(n Notice, r Recipient, now time.Time) string {
 		return ReasonNoContact
 	case r.Undeliverable:
 		return ReasonUndeliverable
+	}
+	if n.Kind == KindStaffInvite {
+		return decideStaffMail(n, now)
 	}
 	if n.Kind == KindVerifyCode {
 		if r.Address != n.Payload.Address {

@@ -71,6 +71,9 @@ func Link(baseURL string, n Notice) string {
 
 // Render writes n in lang ("sv" or "en"; anything else is Swedish).
 func Render(n Notice, lang, baseURL string) (Message, error) {
+	if n.Kind == KindStaffInvite {
+		return renderStaffInvite(n, baseURL), nil
+	}
 	t, ok := texts[lang]
 	if !ok {
 		lang, t = "sv", texts["sv"]

@@ -136,12 +136,13 @@ func (db *DB) StartNoticeSend(ctx context.Context, id uuid.UUID, lease time.Dura
 	err = db.InTx(systemCtx(ctx), func(ctx context.Context, q Querier) error {
 		var accountID *uuid.UUID
 		var kind, channel, status string
+		var toEmail *string // staff mail (staffmail.go) goes to an address
 		var payload []byte
 		var busy bool
 		if err := q.QueryRow(ctx, `SELECT account_id, kind, channel, payload, status, created_at, due_at,
-			    status = 'sending' AND sending_since IS NOT NULL AND sending_since > now() - make_interval(secs => $2)
+			    status = 'sending' AND sending_since IS NOT NULL AND sending_since > now() - make_interval(secs => $2), to_email
 			FROM app.notice_outbox WHERE id = $1 FOR UPDATE`, id, lease.Seconds()).
-			Scan(&accountID, &kind, &channel, &payload, &status, &s.CreatedAt, &s.Notice.DueAt, &busy); err != nil {
+			Scan(&accountID, &kind, &channel, &payload, &status, &s.CreatedAt, &s.Notice.DueAt, &busy, &toEmail); err != nil {
 			return err
 		}
 		s.Notice.ID, s.Notice.Kind, s.Notice.Channel = id, notify.Kind(kind), notify.Channel(channel)
@@ -163,6 +164,8 @@ func (db *DB) StartNoticeSend(ctx context.Context, id uuid.UUID, lease time.Dura
 				return err
 			}
 			s.Recipient = r
+		} else if toEmail != nil {
+			s.Recipient = notify.StaffRecipient(*toEmail, s.Notice.Payload)
 		}
 		if s.Reason = notify.Decide(s.Notice, s.Recipient, time.Now()); s.Reason != "" {
 			s.Step = StepDropped
