@@ -32,8 +32,11 @@ type retentionPayload struct {
 // (chat and booking add theirs to Cases, and their deletion hooks to
 // NewRetentionStore).
 func (a *appCtx) retentionJobs(db *postgres.DB) []retention.Job {
-	d := postgres.NewRetentionStore(db).RetentionDeps()
+	chat, bk := db.ChatStore(), db.BookingStore()
+	d := postgres.NewRetentionStore(db, chat, bk).RetentionDeps()
 	d.SessionIdle = a.cfg.SessionIdle
+	d.Chat, d.Cases = chat, append(d.Cases, chat, bk)
+	d.Intake, d.Booking = bk, bk
 	d.Warner = db
 	return retention.Jobs(d)
 }
@@ -71,7 +74,11 @@ func retentionHandler(r *retention.Runner) asynq.Handler {
 // retentionPeriodic lists the periodic tasks of retention: one per
 // registered job that exists (slots are not scheduled).
 func (a *appCtx) retentionPeriodic() []queue.Periodic {
-	return retentionPeriodicOf(retention.Jobs(postgres.NewRetentionStore(nil).RetentionDeps()), "")
+	var db *postgres.DB // only the jobs' names and schedules are read
+	d := postgres.NewRetentionStore(nil).RetentionDeps()
+	d.Chat = db.ChatStore()
+	d.Intake, d.Booking = db.BookingStore(), db.BookingStore()
+	return retentionPeriodicOf(retention.Jobs(d), "")
 }
 
 func retentionPeriodicOf(jobs []retention.Job, prefix string) []queue.Periodic {

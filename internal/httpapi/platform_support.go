@@ -191,7 +191,7 @@ func (s *Server) supportDeleteFor(c *fiber.Ctx, id uuid.UUID, confirm string) er
 	// Deletion is exactly self-service deletion: the store calls the same
 	// DeleteAccount (with the same hooks once features with ongoing cases
 	// provide them).
-	if err := ps.SupportDelete(c.UserContext(), id, key); err != nil {
+	if err := ps.SupportDelete(c.UserContext(), id, key, append(s.chatDeletionHooks(), s.bookingDeletionHooks()...)...); err != nil {
 		return err
 	}
 	s.log.Info("support: delete", "request_id", requestID(c), "account", id.String(),

@@ -36,7 +36,7 @@ func (s *Server) profileRoutes(app *fiber.App, api fiber.Router) {
 // phone number or e-mail address gets a verification code (s.verifier);
 // deletion hooks for ongoing cases are added here when those features exist.
 func (s *Server) profiles() (*account.Profiles, error) {
-	return &account.Profiles{Store: s.accountDB, Verifier: s.verifier()}, nil
+	return &account.Profiles{Store: s.accountDB, Verifier: s.verifier(), Hooks: append(s.chatDeletionHooks(), s.bookingDeletionHooks()...)}, nil
 }
 
 // youthID returns the signed-in youth's account id (requireYouth ran).

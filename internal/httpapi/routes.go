@@ -59,6 +59,8 @@ func (s *Server) routes(app *fiber.App) {
 	s.kommunAdminRoutes(app, api)
 	s.notifyRoutes(app, api)
 	s.jobsRoutes(app, api)
+	s.bookingRoutes(app, api)
+	s.chatRoutes(app, api)
 	api.Use(notFound)
 
 	k := app.Group("/:kommun", s.resolveKommun)

@@ -142,8 +142,8 @@ func SetActing(ctx context.Context, q Querier, a tenant.Acting) error {
 }
 
 func queueActing(b *pgx.Batch, a tenant.Acting) {
-	b.Queue(`SELECT set_config('app.kommun_id', $1, true), set_config('app.account_id', $2, true), set_config('app.actor', $3, true)`,
-		uuidOrEmpty(a.KommunID), uuidOrEmpty(a.AccountID), string(a.Actor))
+	b.Queue(`SELECT set_config('app.kommun_id', $1, true), set_config('app.account_id', $2, true), set_config('app.actor', $3, true), set_config('app.conversation_id', $4, true)`,
+		uuidOrEmpty(a.KommunID), uuidOrEmpty(a.AccountID), string(a.Actor), uuidOrEmpty(a.ConversationID))
 }
 
 func uuidOrEmpty(id uuid.UUID) string {

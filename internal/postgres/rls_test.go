@@ -199,6 +199,20 @@ func seedEveryTable(t *testing.T, admin *pgx.Conn, w world) {
 		    SELECT id, '00000000-0000-0000-0000-0000000000c1', 1, now(), 1, gen_random_uuid(), 'counsellor', 'booking.read', 'molnet' FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.kommun_export (kommun_id, file_name, ciphertext, sha256, expires_at)
 		    SELECT id, 'nacka-export.zip.enc', '\x00', sha256('x'), now() + interval '1 day' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.chat_conversation (kommun_id, id, token_hash) SELECT id, '00000000-0000-0000-0000-0000000000d1', sha256('t') FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.chat_answer (kommun_id, conversation_id, topic) SELECT id, '00000000-0000-0000-0000-0000000000d1', 'other' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.chat_message (kommun_id, conversation_id, sender, body) SELECT id, '00000000-0000-0000-0000-0000000000d1', 'youth', 'hej' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.booking_settings (kommun_id) SELECT id FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.booking_type (kommun_id, id, name, mode, duration_min) SELECT id, '00000000-0000-0000-0000-0000000000e1', 'Besök', 'visit', 45 FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.booking_type_counsellor (kommun_id, type_id, staff_id) SELECT m.kommun_id, '00000000-0000-0000-0000-0000000000e1', m.staff_id
+		    FROM app.staff_membership m JOIN app.kommun k ON k.id = m.kommun_id WHERE k.slug = 'nacka' LIMIT 1;
+		INSERT INTO app.booking_availability (kommun_id, staff_id) SELECT m.kommun_id, m.staff_id
+		    FROM app.staff_membership m JOIN app.kommun k ON k.id = m.kommun_id WHERE k.slug = 'nacka' LIMIT 1;
+		INSERT INTO app.booking (kommun_id, id, type_id, counsellor_id, account_id, mode, starts_at, ends_at, during)
+		    SELECT m.kommun_id, '00000000-0000-0000-0000-0000000000e2', '00000000-0000-0000-0000-0000000000e1', m.staff_id, '00000000-0000-0000-0000-00000000000a',
+		           'visit', '2030-01-07 09:00+01', '2030-01-07 09:45+01', tstzrange('2030-01-07 09:00+01', '2030-01-07 10:00+01')
+		    FROM app.staff_membership m JOIN app.kommun k ON k.id = m.kommun_id WHERE k.slug = 'nacka' LIMIT 1;
+		INSERT INTO app.booking_intake (kommun_id, booking_id, answers) SELECT id, '00000000-0000-0000-0000-0000000000e2', '["svar"]' FROM app.kommun WHERE slug = 'nacka';
 	`)
 	if err != nil {
 		t.Fatal(err)

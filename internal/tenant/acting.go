@@ -26,6 +26,9 @@ type Acting struct {
 	KommunID  uuid.UUID // the kommun whose data is touched; uuid.Nil for platform data
 	AccountID uuid.UUID // the youth account or staff member acting; uuid.Nil if none
 	Role      string    // the staff role in the kommun, for the access log
+	// ConversationID is the one chat conversation an anonymous visitor may
+	// reach, set only after the server verified its token (issue 7).
+	ConversationID uuid.UUID
 }
 
 type actingKey struct{}

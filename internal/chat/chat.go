@@ -1,0 +1,304 @@
+// Package chat is the drop-in chat (issue 7): an anonymous or signed-in
+// youth joins a kommun's queue during its chat hours (P1), a counsellor of
+// that kommun picks the conversation up, they write, and either side ends
+// it; ending deletes every message and pre-chat answer in the same
+// transaction that marks it ended (P18).
+//
+// An anonymous visitor holds only an unguessable 256-bit token; the server
+// stores its SHA-256 hash and, once a presented token's hash matched, acts
+// with that one conversation in the acting context (tenant.Acting
+// ConversationID), which row-level security reads.
+//
+// The package is pure domain: the Store interface is implemented by
+// internal/postgres.
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/tenant"
+)
+
+// Status is where a conversation stands.
+type Status string
+
+// The statuses.
+const (
+	Waiting Status = "waiting" // in the queue
+	Active  Status = "active"  // picked up by a counsellor
+	Ended   Status = "ended"   // over; its messages and answers are gone
+)
+
+// Sender says who wrote a message.
+type Sender string
+
+// The senders.
+const (
+	FromYouth Sender = "youth"
+	FromStaff Sender = "staff"
+)
+
+// EndedBy says why a conversation ended.
+type EndedBy string
+
+// The reasons.
+const (
+	ByYouth          EndedBy = "youth"
+	ByStaff          EndedBy = "staff"
+	ByIdle           EndedBy = "idle"
+	ByAccountDeleted EndedBy = "account_deleted"
+)
+
+// Limits.
+const (
+	MaxMessage    = 2000           // characters in one message
+	IdleAnonymous = 2 * time.Hour  // an anonymous conversation idle this long ends
+	IdleAccount   = 24 * time.Hour // a signed-in youth's conversation idle this long ends
+	MaxPoll       = 200            // messages one read returns at most
+	tokenBytes    = 32             // 256 bits
+)
+
+// AgeRanges and Topics are the choices of the optional pre-chat form.
+var (
+	AgeRanges = []string{"12-15", "16-19", "20-25"}
+	Topics    = []string{"body", "feelings", "relations", "sex", "drugs", "other"}
+)
+
+// Answers are the optional pre-chat answers; empty means not answered.
+type Answers struct {
+	AgeRange string `json:"age_range"`
+	Topic    string `json:"topic"`
+}
+
+// Conversation is one chat as its participants see it.
+type Conversation struct {
+	ID           uuid.UUID `json:"id"`
+	KommunID     uuid.UUID `json:"-"`
+	AccountID    uuid.UUID `json:"-"`
+	Anonymous    bool      `json:"anonymous"`
+	Username     string    `json:"-"` // the youth's username when signed in (staff views only)
+	Status       Status    `json:"status"`
+	CounsellorID uuid.UUID `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	PickedUpAt   time.Time `json:"picked_up_at,omitzero"`
+	EndedAt      time.Time `json:"ended_at,omitzero"`
+	EndedBy      EndedBy   `json:"ended_by,omitempty"`
+	Answers      Answers   `json:"answers"`
+}
+
+// Message is one message of a conversation; ids grow within a kommun.
+type Message struct {
+	ID     int64     `json:"id"`
+	Sender Sender    `json:"sender"`
+	Body   string    `json:"body"`
+	At     time.Time `json:"at"`
+}
+
+// Store is what the chat needs from the database. Every call acts with the
+// acting context of ctx; a conversation the actor may not see is NotFound.
+type Store interface {
+	// CreateConversation stores a new waiting conversation with its answers.
+	CreateConversation(ctx context.Context, c Conversation, tokenHash []byte) error
+	// ConversationByToken returns the id of the open conversation of the
+	// kommun whose token hashes to tokenHash; NotFound otherwise.
+	ConversationByToken(ctx context.Context, kommunID uuid.UUID, tokenHash []byte) (uuid.UUID, error)
+	Conversation(ctx context.Context, id uuid.UUID) (Conversation, error)
+	// QueuePosition returns the 1-based place of a waiting conversation.
+	QueuePosition(ctx context.Context, id uuid.UUID) (int, error)
+	// Queue lists the waiting conversations of the kommun, oldest first.
+	Queue(ctx context.Context) ([]Conversation, error)
+	// Assigned lists the open conversations of the kommun assigned to staffID.
+	Assigned(ctx context.Context, staffID uuid.UUID) ([]Conversation, error)
+	// PickUp assigns the waiting conversation id (uuid.Nil: the oldest) to
+	// staffID and writes the access-log entry of opening it (P14).
+	PickUp(ctx context.Context, id, staffID uuid.UUID, now time.Time) (Conversation, error)
+	// Open returns the conversation for a counsellor and writes the
+	// access-log entry of opening it (P14).
+	Open(ctx context.Context, id uuid.UUID) (Conversation, error)
+	// Transfer assigns the active conversation to another staff member of
+	// the kommun; NotFound if toStaff is not one.
+	Transfer(ctx context.Context, id, toStaff uuid.UUID, now time.Time) error
+	// AddMessage stores a message of an open conversation; Conflict
+	// (chat.error.ended) if it has ended.
+	AddMessage(ctx context.Context, id uuid.UUID, from Sender, staffID uuid.UUID, body string, now time.Time) (Message, error)
+	// Messages returns up to limit messages after the id after.
+	Messages(ctx context.Context, id uuid.UUID, after int64, limit int) ([]Message, error)
+	// End marks the conversation ended and deletes its messages and
+	// answers in the same transaction; Conflict (chat.error.ended) if it
+	// already ended.
+	End(ctx context.Context, id uuid.UUID, by EndedBy, now time.Time) error
+}
+
+// Service is the chat's use cases.
+type Service struct {
+	Store Store
+	Now   func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// NewToken returns a fresh conversation token and its hash.
+func NewToken() (token string, hash []byte) {
+	b := make([]byte, tokenBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken returns the stored form of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// ValidateAnswers checks the optional answers against the lists.
+func ValidateAnswers(a Answers) error {
+	var fs []apperr.FieldError
+	if a.AgeRange != "" && !contains(AgeRanges, a.AgeRange) {
+		fs = append(fs, apperr.FieldError{Field: "age_range", Key: "chat.error.answer"})
+	}
+	if a.Topic != "" && !contains(Topics, a.Topic) {
+		fs = append(fs, apperr.FieldError{Field: "topic", Key: "chat.error.answer"})
+	}
+	if len(fs) > 0 {
+		return apperr.InvalidFields(fs...)
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Join puts a new conversation in the queue of kommunID, if its chat is
+// open now. The acting context of ctx is an anonymous visitor (no account,
+// no personal data: P1) or a signed-in youth. It returns the context to
+// continue in, the conversation and the token the browser keeps.
+func (s *Service) Join(ctx context.Context, kommunID uuid.UUID, open bool, a Answers) (context.Context, Conversation, string, error) {
+	if !open {
+		return ctx, Conversation{}, "", apperr.New(apperr.Conflict, "chat.error.closed")
+	}
+	if err := ValidateAnswers(a); err != nil {
+		return ctx, Conversation{}, "", err
+	}
+	acting := tenant.ActingFrom(ctx)
+	c := Conversation{ID: uuid.New(), KommunID: kommunID, Status: Waiting, CreatedAt: s.now(), Answers: a}
+	// Every conversation has a token: a signed-in youth's browser reaches
+	// it the same way, through exactly that one conversation.
+	token, hash := NewToken()
+	switch acting.Actor {
+	case tenant.ActorAnonymous:
+		c.Anonymous = true
+		acting.ConversationID = c.ID
+	case tenant.ActorYouth:
+		c.AccountID = acting.AccountID
+	default:
+		return ctx, Conversation{}, "", apperr.New(apperr.Forbidden, "error.forbidden")
+	}
+	acting.KommunID = kommunID
+	ctx = tenant.WithActing(ctx, acting)
+	if err := s.Store.CreateConversation(ctx, c, hash); err != nil {
+		return ctx, Conversation{}, "", err
+	}
+	return ctx, c, token, nil
+}
+
+// Resume returns a context acting for the conversation whose token is
+// presented, after its hash matched an open conversation of the kommun.
+// A forged, ended or foreign token is NotFound.
+func (s *Service) Resume(ctx context.Context, kommunID uuid.UUID, token string) (context.Context, uuid.UUID, error) {
+	if len(token) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+		return ctx, uuid.Nil, apperr.New(apperr.NotFound, "chat.error.no_conversation")
+	}
+	acting := tenant.Acting{Actor: tenant.ActorAnonymous, KommunID: kommunID}
+	ctx = tenant.WithActing(ctx, acting)
+	id, err := s.Store.ConversationByToken(ctx, kommunID, HashToken(token))
+	if apperr.Is(err, apperr.NotFound) {
+		return ctx, uuid.Nil, apperr.E(apperr.NotFound, "chat.error.no_conversation", err)
+	}
+	if err != nil {
+		return ctx, uuid.Nil, err
+	}
+	acting.ConversationID = id
+	return tenant.WithActing(ctx, acting), id, nil
+}
+
+// CleanBody trims a message and checks it: not empty, not too long, no
+// control characters but line breaks and tabs.
+func CleanBody(body string) (string, error) {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	if body == "" {
+		return "", apperr.InvalidFields(apperr.FieldError{Field: "body", Key: "chat.error.empty"})
+	}
+	if utf8.RuneCountInString(body) > MaxMessage || !utf8.ValidString(body) {
+		return "", apperr.InvalidFields(apperr.FieldError{Field: "body", Key: "chat.error.too_long", Args: map[string]any{"Max": MaxMessage}})
+	}
+	for _, r := range body {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return "", apperr.InvalidFields(apperr.FieldError{Field: "body", Key: "chat.error.control"})
+		}
+	}
+	return body, nil
+}
+
+// Send writes a message to conversation id as from. For staff, the staff
+// member is the acting account of ctx.
+func (s *Service) Send(ctx context.Context, id uuid.UUID, from Sender, body string) (Message, error) {
+	body, err := CleanBody(body)
+	if err != nil {
+		return Message{}, err
+	}
+	var staffID uuid.UUID
+	if from == FromStaff {
+		staffID = tenant.ActingFrom(ctx).AccountID
+	}
+	return s.Store.AddMessage(ctx, id, from, staffID, body, s.now())
+}
+
+// Messages returns the messages after the id after (0: from the start).
+func (s *Service) Messages(ctx context.Context, id uuid.UUID, after int64) ([]Message, error) {
+	if after < 0 {
+		after = 0
+	}
+	return s.Store.Messages(ctx, id, after, MaxPoll)
+}
+
+// End ends the conversation id on behalf of by; its messages and answers
+// are deleted in the same transaction (P18).
+func (s *Service) End(ctx context.Context, id uuid.UUID, by EndedBy) error {
+	return s.Store.End(ctx, id, by, s.now())
+}
+
+// PickUp takes conversation id (uuid.Nil: the one waiting longest) for the
+// acting staff member.
+func (s *Service) PickUp(ctx context.Context, id uuid.UUID) (Conversation, error) {
+	return s.Store.PickUp(ctx, id, tenant.ActingFrom(ctx).AccountID, s.now())
+}
+
+// Transfer passes conversation id to a colleague of the same kommun.
+func (s *Service) Transfer(ctx context.Context, id, to uuid.UUID) error {
+	if to == uuid.Nil || to == tenant.ActingFrom(ctx).AccountID {
+		return apperr.InvalidFields(apperr.FieldError{Field: "to", Key: "chat.error.transfer_to"})
+	}
+	return s.Store.Transfer(ctx, id, to, s.now())
+}

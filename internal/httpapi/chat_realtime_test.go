@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storsthlm/mottagning/internal/chat"
+)
+
+// chatReplica starts a second server on the same database and Redis as
+// se, as another `serve` replica would be, and returns it as a staffEnv.
+func chatReplica(t *testing.T, se staffEnv) staffEnv {
+	t.Helper()
+	srv, err := newServer(Deps{Config: se.srv.cfg, Store: se.db, Redis: se.srv.rdb, RedisPrefix: se.srv.prefix, Authz: se.srv.authz,
+		Registry: prometheus.NewRegistry(), Accounts: se.srv.accounts, AccountDB: se.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := srv.app(srv.routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := se
+	other.env = env{app: app, srv: srv, db: se.db, dbinfo: se.dbinfo, system: se.system}
+	return other
+}
+
+func chatDial(t *testing.T, base, path string, cookies map[string]string, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	h := http.Header{}
+	var cs []string
+	for k, v := range cookies {
+		cs = append(cs, k+"="+v)
+	}
+	h.Set("Cookie", strings.Join(cs, "; "))
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	return websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+path, h)
+}
+
+// chatReadUntil reads frames until one carries a message with body want,
+// and returns every message read on the way.
+func chatReadUntil(t *testing.T, ws *websocket.Conn, want string) []chat.Message {
+	t.Helper()
+	var got []chat.Message
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f socketFrame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("waiting for %q: %v (got %+v)", want, err, got)
+		}
+		got = append(got, f.Messages...)
+		for _, m := range f.Messages {
+			if m.Body == want {
+				return got
+			}
+		}
+	}
+}
+
+func TestChatRealTimeAcrossReplicasAndResume(t *testing.T) {
+	t.Parallel()
+	a := chatEnv(t)
+	b := chatReplica(t, a)
+	baseA, baseB := a.listen(t), b.listen(t)
+
+	youth := newBrowser(a.env)
+	id := chatJoin(t, a, youth, "nacka", url.Values{})
+	counsellor, _ := chatStaff(t, b, "nacka")
+	if res, body := counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/queue/pickup", nil); res.StatusCode != 200 {
+		t.Fatalf("pick up on replica B: %d %s", res.StatusCode, body)
+	}
+
+	// A page of another site may not open the socket.
+	if _, res, err := chatDial(t, baseA, "/api/v1/chat/nacka/conversation/ws", youth.cookies, "http://annan.example"); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site websocket: %v, %v; want 403", err, res)
+	}
+	// Another kommun's counsellor cannot open the staff socket.
+	other, _ := chatStaff(t, b, "botkyrka")
+	if _, res, err := chatDial(t, baseB, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/ws", other.cookies, baseB); err == nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("another kommun's counsellor's socket: %v; want 404", err)
+	}
+
+	youthWS, _, err := chatDial(t, baseA, "/api/v1/chat/nacka/conversation/ws?after=0", youth.cookies, baseA)
+	if err != nil {
+		t.Fatalf("youth socket on replica A: %v", err)
+	}
+	staffWS, _, err := chatDial(t, baseB, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/ws?after=0", counsellor.cookies, baseB)
+	if err != nil {
+		t.Fatalf("counsellor socket on replica B: %v", err)
+	}
+	defer staffWS.Close()
+
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "ett"})
+	first := chatReadUntil(t, youthWS, "ett")
+	chatAPI(t, youth, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "från ungdomen"})
+	chatReadUntil(t, staffWS, "från ungdomen")
+
+	// The youth drops off; two messages come meanwhile; resuming from the
+	// last seen id loses none.
+	youthWS.Close()
+	seen := first[len(first)-1].ID
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "två"})
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "tre"})
+	youthWS, _, err = chatDial(t, baseA, "/api/v1/chat/nacka/conversation/ws?after="+strconv.FormatInt(seen, 10), youth.cookies, baseA)
+	if err != nil {
+		t.Fatalf("reconnecting: %v", err)
+	}
+	defer youthWS.Close()
+	got := chatReadUntil(t, youthWS, "tre")
+	var bodies []string
+	for _, m := range got {
+		bodies = append(bodies, m.Body)
+	}
+	if strings.Join(bodies, ",") != "från ungdomen,två,tre" {
+		t.Errorf("after resuming the youth got %v; want från ungdomen, två, tre", bodies)
+	}
+
+	// The end reaches the other replica's socket.
+	if res, _ := counsellor.api(t, http.MethodDelete, "/api/v1/kommuner/nacka/chat/conversations/"+id.String(), nil); res.StatusCode != http.StatusNoContent {
+		t.Fatal("ending failed")
+	}
+	_ = youthWS.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f socketFrame
+		if err := youthWS.ReadJSON(&f); err != nil {
+			t.Fatalf("the youth's socket did not see the end: %v", err)
+		}
+		if f.Status == chat.Ended {
+			break
+		}
+	}
+}

@@ -1,0 +1,552 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/storsthlm/mottagning/internal/account"
+	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/audit"
+	"github.com/storsthlm/mottagning/internal/chat"
+	"github.com/storsthlm/mottagning/internal/onboarding"
+	"github.com/storsthlm/mottagning/internal/tenant"
+)
+
+func init() {
+	// P7, P18: conversations are kommun data; only open ones hold content.
+	registerKommunData(KommunData{Kind: "chat", Tables: []string{"chat_message", "chat_answer", "chat_conversation"}, Export: exportChat})
+}
+
+// exportChat hands a leaving kommun the facts of its conversations (when,
+// how they ended) but never a token hash; open conversations' messages go
+// along, as they are the kommun's records until ended.
+func exportChat(ctx context.Context, q Querier, kommunID uuid.UUID) ([]onboarding.File, error) {
+	convs, err := jsonRows(ctx, q, `SELECT id, status, created_at, picked_up_at, ended_at, ended_by
+		FROM app.chat_conversation WHERE kommun_id = $1 ORDER BY created_at`, kommunID)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := jsonRows(ctx, q, `SELECT conversation_id, id, sender, body, at
+		FROM app.chat_message WHERE kommun_id = $1 ORDER BY id`, kommunID)
+	if err != nil {
+		return nil, err
+	}
+	return []onboarding.File{{Name: "chat/conversations.json", Data: convs}, {Name: "chat/messages.json", Data: msgs}}, nil
+}
+
+// ChatStore is the chat's store (chat.Store), its retention safety net
+// (retention.ChatPurger), its ongoing-case check (retention.OngoingCases)
+// and its account-deletion hook (account.DeletionHook).
+type ChatStore struct {
+	db *DB
+	// IdleAnonymous and IdleAccount are how long a conversation may be idle
+	// before EndIdle ends it.
+	IdleAnonymous, IdleAccount time.Duration
+}
+
+// ChatStore returns the chat store over db with the default idle limits.
+func (db *DB) ChatStore() ChatStore {
+	return ChatStore{db: db, IdleAnonymous: chat.IdleAnonymous, IdleAccount: chat.IdleAccount}
+}
+
+const convColumns = `c.id, c.kommun_id, coalesce(c.account_id, '00000000-0000-0000-0000-000000000000'), c.account_id IS NULL,
+	c.status, coalesce(c.counsellor_id, '00000000-0000-0000-0000-000000000000'), c.created_at,
+	coalesce(c.picked_up_at, 'epoch'), coalesce(c.ended_at, 'epoch'), coalesce(c.ended_by, ''),
+	coalesce(a.age_range, ''), coalesce(a.topic, '')`
+
+const convFrom = ` FROM app.chat_conversation c LEFT JOIN app.chat_answer a ON a.kommun_id = c.kommun_id AND a.conversation_id = c.id `
+
+func scanConv(row pgx.Row) (chat.Conversation, error) {
+	var c chat.Conversation
+	var picked, ended time.Time
+	err := row.Scan(&c.ID, &c.KommunID, &c.AccountID, &c.Anonymous, &c.Status, &c.CounsellorID, &c.CreatedAt,
+		&picked, &ended, &c.EndedBy, &c.Answers.AgeRange, &c.Answers.Topic)
+	if picked.After(time.Unix(0, 0)) {
+		c.PickedUpAt = picked
+	}
+	if ended.After(time.Unix(0, 0)) {
+		c.EndedAt = ended
+	}
+	return c, err
+}
+
+func collectConvs(rows pgx.Rows, err error) ([]chat.Conversation, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chat.Conversation
+	for rows.Next() {
+		c, err := scanConv(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CreateConversation stores a new waiting conversation and its answers.
+func (s ChatStore) CreateConversation(ctx context.Context, c chat.Conversation, tokenHash []byte) (err error) {
+	defer apperr.Wrap(&err, "postgres.CreateConversation")
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		if _, err := q.Exec(ctx, `INSERT INTO app.chat_conversation (kommun_id, id, token_hash, account_id, created_at, last_activity_at)
+			VALUES ($1, $2, $3, $4, $5, $5)`, c.KommunID, c.ID, tokenHash, nullUUID(c.AccountID), c.CreatedAt); err != nil {
+			return err
+		}
+		if c.Answers == (chat.Answers{}) {
+			return nil
+		}
+		_, err := q.Exec(ctx, `INSERT INTO app.chat_answer (kommun_id, conversation_id, age_range, topic) VALUES ($1, $2, $3, $4)`,
+			c.KommunID, c.ID, c.Answers.AgeRange, c.Answers.Topic)
+		return err
+	})
+}
+
+// ConversationByToken finds the open conversation a token belongs to.
+func (s ChatStore) ConversationByToken(ctx context.Context, kommunID uuid.UUID, tokenHash []byte) (id uuid.UUID, err error) {
+	defer apperr.Wrap(&err, "postgres.ConversationByToken")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var got *uuid.UUID
+		// The hash is set for this one query (policy chat_conversation_token)
+		// and cleared right after.
+		if _, err := q.Exec(ctx, `SELECT set_config('app.chat_token_hash', $1, true)`, hex.EncodeToString(tokenHash)); err != nil {
+			return err
+		}
+		err := q.QueryRow(ctx, `SELECT id FROM app.chat_conversation WHERE kommun_id = $1 AND status <> 'ended'`, kommunID).Scan(&got)
+		if _, rerr := q.Exec(ctx, `SELECT set_config('app.chat_token_hash', '', true)`); rerr != nil {
+			return rerr
+		}
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && got == nil) {
+			return apperr.New(apperr.NotFound, "chat.error.no_conversation")
+		}
+		if err != nil {
+			return err
+		}
+		id = *got
+		return nil
+	})
+	return id, err
+}
+
+// Conversation returns one conversation the actor may see.
+func (s ChatStore) Conversation(ctx context.Context, id uuid.UUID) (c chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.Conversation")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		c, err = scanConv(q.QueryRow(ctx, `SELECT `+convColumns+convFrom+`WHERE c.id = $1`, id))
+		return notFoundAs(err, "chat.error.no_conversation")
+	})
+	return c, err
+}
+
+func notFoundAs(err error, key string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.E(apperr.NotFound, key, err)
+	}
+	return err
+}
+
+// QueuePosition returns the place of a waiting conversation in its
+// kommun's queue (1 is next), 0 if it is no longer waiting.
+func (s ChatStore) QueuePosition(ctx context.Context, id uuid.UUID) (pos int, err error) {
+	defer apperr.Wrap(&err, "postgres.QueuePosition")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var st chat.Status
+		var kommunID uuid.UUID
+		var created time.Time
+		if err := q.QueryRow(ctx, `SELECT status, kommun_id, created_at FROM app.chat_conversation WHERE id = $1`, id).
+			Scan(&st, &kommunID, &created); err != nil {
+			return notFoundAs(err, "chat.error.no_conversation")
+		}
+		if st != chat.Waiting {
+			return nil
+		}
+		// The visitor may see no other conversation: the count runs as
+		// the system for the kommun and returns only a number.
+		return asSystemIn(ctx, q, kommunID, func(ctx context.Context) error {
+			return q.QueryRow(ctx, `SELECT count(*) FROM app.chat_conversation WHERE kommun_id = $1 AND status = 'waiting'
+				AND (created_at, id) <= ($2, $3)`, kommunID, created, id).Scan(&pos)
+		})
+	})
+	return pos, err
+}
+
+// Queue lists the kommun's waiting conversations, oldest first.
+func (s ChatStore) Queue(ctx context.Context) (out []chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatQueue")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		out, err = collectConvs(q.Query(ctx, `SELECT `+convColumns+convFrom+`WHERE c.status = 'waiting' ORDER BY c.created_at, c.id LIMIT 500`))
+		return err
+	})
+	return out, err
+}
+
+// Assigned lists the open conversations assigned to staffID.
+func (s ChatStore) Assigned(ctx context.Context, staffID uuid.UUID) (out []chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatAssigned")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		out, err = collectConvs(q.Query(ctx, `SELECT `+convColumns+convFrom+`WHERE c.status = 'active' AND c.counsellor_id = $1
+			ORDER BY c.picked_up_at, c.id`, staffID))
+		return err
+	})
+	return out, err
+}
+
+// PickUp assigns a waiting conversation to staffID and logs the opening.
+func (s ChatStore) PickUp(ctx context.Context, id, staffID uuid.UUID, now time.Time) (c chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatPickUp")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var picked uuid.UUID
+		var err error
+		if id == uuid.Nil {
+			err = q.QueryRow(ctx, `UPDATE app.chat_conversation SET status = 'active', counsellor_id = $1, picked_up_at = $2, last_activity_at = $2
+				WHERE (kommun_id, id) = (SELECT kommun_id, id FROM app.chat_conversation WHERE status = 'waiting'
+				                          ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+				RETURNING id`, staffID, now).Scan(&picked)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return apperr.E(apperr.NotFound, "chat.error.queue_empty", err)
+			}
+		} else {
+			err = q.QueryRow(ctx, `UPDATE app.chat_conversation SET status = 'active', counsellor_id = $2, picked_up_at = $3, last_activity_at = $3
+				WHERE id = $1 AND status = 'waiting' RETURNING id`, id, staffID, now).Scan(&picked)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return s.notWaiting(ctx, q, id, err)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		c, err = s.openIn(ctx, q, picked)
+		return err
+	})
+	return c, err
+}
+
+// notWaiting explains why a pick-up found nothing: no such conversation
+// (for this actor), or someone else took or ended it.
+func (s ChatStore) notWaiting(ctx context.Context, q Querier, id uuid.UUID, cause error) error {
+	var st chat.Status
+	if err := q.QueryRow(ctx, `SELECT status FROM app.chat_conversation WHERE id = $1`, id).Scan(&st); err != nil {
+		return notFoundAs(err, "chat.error.no_conversation")
+	}
+	if st == chat.Ended {
+		return apperr.E(apperr.Conflict, "chat.error.ended", cause)
+	}
+	return apperr.E(apperr.Conflict, "chat.error.taken", cause)
+}
+
+// Open returns a conversation for staff and logs the opening (P14).
+func (s ChatStore) Open(ctx context.Context, id uuid.UUID) (c chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatOpen")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		c, err = s.openIn(ctx, q, id)
+		return err
+	})
+	return c, err
+}
+
+func (s ChatStore) openIn(ctx context.Context, q Querier, id uuid.UUID) (chat.Conversation, error) {
+	c, err := scanConv(q.QueryRow(ctx, `SELECT `+convColumns+convFrom+`WHERE c.id = $1`, id))
+	if err != nil {
+		return c, notFoundAs(err, "chat.error.no_conversation")
+	}
+	subject := audit.AnonymousSubject
+	if c.AccountID != uuid.Nil {
+		// Staff cannot read accounts; the username of the youth of this
+		// conversation is read as the system, for the view and the log (P14).
+		err := asSystemIn(ctx, q, uuid.Nil, func(ctx context.Context) error {
+			return q.QueryRow(ctx, `SELECT username FROM app.account WHERE id = $1`, c.AccountID).Scan(&c.Username)
+		})
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return c, err
+		}
+		if c.Username != "" {
+			subject = c.Username
+		}
+	}
+	a := tenant.ActingFrom(ctx)
+	return c, s.db.Record(ctx, audit.Entry{KommunID: a.KommunID, ActorID: a.AccountID, ActorRole: a.Role,
+		Action: audit.ConversationRead, Subject: subject})
+}
+
+// Transfer passes an active conversation to another member of the kommun.
+func (s ChatStore) Transfer(ctx context.Context, id, toStaff uuid.UUID, now time.Time) (err error) {
+	defer apperr.Wrap(&err, "postgres.ChatTransfer")
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var member bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.staff_membership WHERE kommun_id = $1 AND staff_id = $2)`,
+			tenant.ActingFrom(ctx).KommunID, toStaff).Scan(&member); err != nil {
+			return err
+		}
+		if !member {
+			return apperr.InvalidFields(apperr.FieldError{Field: "to", Key: "chat.error.transfer_to"})
+		}
+		tag, err := q.Exec(ctx, `UPDATE app.chat_conversation SET counsellor_id = $2, last_activity_at = $3
+			WHERE id = $1 AND status = 'active'`, id, toStaff, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return s.notActive(ctx, q, id)
+		}
+		return nil
+	})
+}
+
+func (s ChatStore) notActive(ctx context.Context, q Querier, id uuid.UUID) error {
+	var st chat.Status
+	if err := q.QueryRow(ctx, `SELECT status FROM app.chat_conversation WHERE id = $1`, id).Scan(&st); err != nil {
+		return notFoundAs(err, "chat.error.no_conversation")
+	}
+	if st == chat.Ended {
+		return apperr.New(apperr.Conflict, "chat.error.ended")
+	}
+	return apperr.New(apperr.Conflict, "chat.error.not_active")
+}
+
+// AddMessage stores a message of an open conversation.
+func (s ChatStore) AddMessage(ctx context.Context, id uuid.UUID, from chat.Sender, staffID uuid.UUID, body string, now time.Time) (m chat.Message, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatAddMessage")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var kommunID uuid.UUID
+		var st chat.Status
+		var counsellor *uuid.UUID
+		if err := q.QueryRow(ctx, `SELECT kommun_id, status, counsellor_id FROM app.chat_conversation WHERE id = $1 FOR UPDATE`, id).
+			Scan(&kommunID, &st, &counsellor); err != nil {
+			return notFoundAs(err, "chat.error.no_conversation")
+		}
+		switch {
+		case st == chat.Ended:
+			return apperr.New(apperr.Conflict, "chat.error.ended")
+		case from == chat.FromStaff && (counsellor == nil || *counsellor != staffID):
+			return apperr.New(apperr.Conflict, "chat.error.not_yours")
+		}
+		m = chat.Message{Sender: from, Body: body, At: now}
+		if err := q.QueryRow(ctx, `INSERT INTO app.chat_message (kommun_id, conversation_id, sender, staff_id, body, at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, kommunID, id, from, nullUUID(staffID), body, now).Scan(&m.ID); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `UPDATE app.chat_conversation SET last_activity_at = $2 WHERE id = $1`, id, now)
+		return err
+	})
+	return m, err
+}
+
+// Messages returns up to limit messages of a conversation after after.
+func (s ChatStore) Messages(ctx context.Context, id uuid.UUID, after int64, limit int) (out []chat.Message, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatMessages")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var one int
+		if err := q.QueryRow(ctx, `SELECT 1 FROM app.chat_conversation WHERE id = $1`, id).Scan(&one); err != nil {
+			return notFoundAs(err, "chat.error.no_conversation")
+		}
+		rows, err := q.Query(ctx, `SELECT id, sender, body, at FROM app.chat_message
+			WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, after, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (chat.Message, error) {
+			var m chat.Message
+			err := r.Scan(&m.ID, &m.Sender, &m.Body, &m.At)
+			return m, err
+		})
+		return err
+	})
+	return out, err
+}
+
+// End marks a conversation ended and deletes its content in the same
+// transaction (P18).
+func (s ChatStore) End(ctx context.Context, id uuid.UUID, by chat.EndedBy, now time.Time) (err error) {
+	defer apperr.Wrap(&err, "postgres.ChatEnd")
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var kommunID uuid.UUID
+		err := q.QueryRow(ctx, `UPDATE app.chat_conversation SET status = 'ended', ended_at = $2, ended_by = $3, token_hash = NULL
+			WHERE id = $1 AND status <> 'ended' RETURNING kommun_id`, id, now, by).Scan(&kommunID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var st chat.Status
+			if err := q.QueryRow(ctx, `SELECT status FROM app.chat_conversation WHERE id = $1`, id).Scan(&st); err != nil {
+				return notFoundAs(err, "chat.error.no_conversation")
+			}
+			return apperr.New(apperr.Conflict, "chat.error.ended")
+		}
+		if err != nil {
+			return err
+		}
+		return purgeConversation(ctx, q, kommunID, id)
+	})
+}
+
+func purgeConversation(ctx context.Context, q Querier, kommunID, id uuid.UUID) error {
+	if _, err := q.Exec(ctx, `DELETE FROM app.chat_message WHERE kommun_id = $1 AND conversation_id = $2`, kommunID, id); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, `DELETE FROM app.chat_answer WHERE kommun_id = $1 AND conversation_id = $2`, kommunID, id)
+	return err
+}
+
+// EndIdle ends up to limit conversations of the kommun of ctx idle past
+// their limit at now, purging them as End does (retention.ChatPurger).
+// It returns how many conversations it ended.
+func (s ChatStore) EndIdle(ctx context.Context, now time.Time, limit int) (n int64, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatEndIdle")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		rows, err := q.Query(ctx, `UPDATE app.chat_conversation SET status = 'ended', ended_at = $1, ended_by = 'idle', token_hash = NULL
+			WHERE (kommun_id, id) IN (SELECT kommun_id, id FROM app.chat_conversation
+			        WHERE status <> 'ended' AND last_activity_at <= $1::timestamptz - CASE WHEN account_id IS NULL THEN $2::interval ELSE $3::interval END
+			        ORDER BY last_activity_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+			RETURNING kommun_id, id`, now, s.IdleAnonymous, s.IdleAccount, limit)
+		if err != nil {
+			return err
+		}
+		type key struct{ k, id uuid.UUID }
+		ended, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
+			var k key
+			err := r.Scan(&k.k, &k.id)
+			return k, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range ended {
+			if err := purgeConversation(ctx, q, e.k, e.id); err != nil {
+				return err
+			}
+		}
+		n = int64(len(ended))
+		return nil
+	})
+	return n, err
+}
+
+// EndedKeep is how long the bare row of an ended conversation (times and
+// how it ended, no content) stays before the safety net removes it.
+const EndedKeep = 24 * time.Hour
+
+// PurgeEnded deletes up to limit rows left of ended conversations of the
+// kommun of ctx: any message or answer (none should exist), then the bare
+// rows ended more than EndedKeep ago (retention.ChatPurger).
+func (s ChatStore) PurgeEnded(ctx context.Context, now time.Time, limit int) (n int64, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatPurgeEnded")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		for _, stmt := range []string{
+			`DELETE FROM app.chat_message WHERE (kommun_id, id) IN (SELECT m.kommun_id, m.id FROM app.chat_message m
+				JOIN app.chat_conversation c ON c.kommun_id = m.kommun_id AND c.id = m.conversation_id WHERE c.status = 'ended' LIMIT $1)`,
+			`DELETE FROM app.chat_answer WHERE (kommun_id, conversation_id) IN (SELECT a.kommun_id, a.conversation_id FROM app.chat_answer a
+				JOIN app.chat_conversation c ON c.kommun_id = a.kommun_id AND c.id = a.conversation_id WHERE c.status = 'ended' LIMIT $1)`,
+			`DELETE FROM app.chat_conversation WHERE (kommun_id, id) IN (SELECT kommun_id, id FROM app.chat_conversation
+				WHERE status = 'ended' AND ended_at <= $2 LIMIT $1)`,
+		} {
+			left := int64(limit) - n
+			if left <= 0 {
+				return nil
+			}
+			args := []any{left}
+			if strings.Contains(stmt, "$2") {
+				args = append(args, now.Add(-EndedKeep))
+			}
+			tag, err := q.Exec(ctx, stmt, args...)
+			if err != nil {
+				return err
+			}
+			n += tag.RowsAffected()
+		}
+		return nil
+	})
+	return n, err
+}
+
+// asSystemIn runs fn acting as the system (for kommunID, or the platform
+// when uuid.Nil) in the current transaction and restores the caller's
+// acting context afterwards, whatever fn returned.
+func asSystemIn(ctx context.Context, q Querier, kommunID uuid.UUID, fn func(ctx context.Context) error) error {
+	a := tenant.System().ForKommun(kommunID)
+	if err := SetActing(ctx, q, a); err != nil {
+		return err
+	}
+	err := fn(tenant.WithActing(ctx, a))
+	if rerr := SetActing(ctx, q, tenant.ActingFrom(ctx)); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// forEachKommun runs fn acting as the system for each kommun in turn, in
+// the current transaction, and restores the caller's acting context. It
+// serves account deletion, which may run as the youth, a platform admin
+// or a retention job, none of whom sees every kommun's conversations.
+func forEachKommun(ctx context.Context, q Querier, fn func(ctx context.Context, kommunID uuid.UUID) error) error {
+	rows, err := q.Query(ctx, `SELECT id FROM app.kommun ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	caller := tenant.ActingFrom(ctx)
+	for _, k := range ids {
+		a := tenant.System().ForKommun(k)
+		if err := SetActing(ctx, q, a); err != nil {
+			return err
+		}
+		if err := fn(tenant.WithActing(ctx, a), k); err != nil {
+			return err
+		}
+	}
+	return SetActing(ctx, q, caller)
+}
+
+// HasOngoingCase reports whether the account has an open conversation
+// (retention.OngoingCases).
+func (s ChatStore) HasOngoingCase(ctx context.Context, accountID uuid.UUID, _ time.Time) (ongoing bool, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatHasOngoingCase")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		return forEachKommun(ctx, q, func(ctx context.Context, k uuid.UUID) error {
+			if ongoing {
+				return nil
+			}
+			return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.chat_conversation WHERE kommun_id = $1 AND account_id = $2 AND status <> 'ended')`,
+				k, accountID).Scan(&ongoing)
+		})
+	})
+	return ongoing, err
+}
+
+// AccountDeleting ends the account's open conversations, purging them, and
+// unlinks its ended ones (account.DeletionHook).
+func (s ChatStore) AccountDeleting(ctx context.Context, accountID uuid.UUID) (err error) {
+	defer apperr.Wrap(&err, "postgres.ChatAccountDeleting")
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		return forEachKommun(ctx, q, func(ctx context.Context, k uuid.UUID) error {
+			rows, err := q.Query(ctx, `UPDATE app.chat_conversation SET status = 'ended', ended_at = now(), ended_by = 'account_deleted'
+				WHERE kommun_id = $1 AND account_id = $2 AND status <> 'ended' RETURNING id`, k, accountID)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := purgeConversation(ctx, q, k, id); err != nil {
+					return err
+				}
+			}
+			_, err = q.Exec(ctx, `UPDATE app.chat_conversation SET account_id = NULL WHERE kommun_id = $1 AND account_id = $2`, k, accountID)
+			return err
+		})
+	})
+}
+
+// Chat returns the chat store as chat.Store, for the HTTP layer.
+func (db *DB) Chat() chat.Store { return db.ChatStore() }
+
+// ChatDeletionHook returns the chat's account-deletion hook.
+func (db *DB) ChatDeletionHook() account.DeletionHook { return db.ChatStore() }
