@@ -17,7 +17,7 @@ import (
 // The browser tests drive a real headless Chromium against the real app on
 // a loopback listener, on a phone-sized screen.
 const (
-	browserTimeout = 60 * time.Second // the whole test, browser start included
+	browserTimeout = 3 * time.Minute // the whole test, browser start included; generous for a loaded 2-core CI machine
 	phoneWidth     = 360
 	phoneHeight    = 740
 )

@@ -1,13 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,75 +18,11 @@ import (
 
 // pfClient is a cookie-keeping client of the app for the platform tests.
 type pfClient struct {
-	e       env
-	cookies map[string]string
-	csrf    string
+	*testClient
+	e env
 }
 
-func newPFClient(e env) *pfClient { return &pfClient{e: e, cookies: map[string]string{}} }
-
-func (c *pfClient) send(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	for k, v := range c.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	res, err := c.e.app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	for _, ck := range res.Cookies() {
-		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
-			delete(c.cookies, ck.Name)
-		} else {
-			c.cookies[ck.Name] = ck.Value
-		}
-	}
-	return res, string(b)
-}
-
-func (c *pfClient) get(t *testing.T, path string) (*http.Response, string) {
-	t.Helper()
-	return c.send(t, httptest.NewRequest(http.MethodGet, path, nil))
-}
-
-func (c *pfClient) token(t *testing.T) string {
-	t.Helper()
-	if c.csrf == "" || c.cookies["mottagning_csrf"] == "" {
-		_, body := c.get(t, "/api/v1/csrf")
-		var out struct{ Token string }
-		if err := json.Unmarshal([]byte(body), &out); err != nil || out.Token == "" {
-			t.Fatalf("GET /api/v1/csrf: %q (%v)", body, err)
-		}
-		c.csrf = out.Token
-	}
-	return c.csrf
-}
-
-func (c *pfClient) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	form.Set("_csrf", c.token(t))
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.send(t, req)
-}
-
-func (c *pfClient) api(t *testing.T, method, path string, body any) (*http.Response, string) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, r)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.token(t))
-	return c.send(t, req)
-}
+func newPFClient(e env) *pfClient { return &pfClient{testClient: newTestClient(e.app), e: e} }
 
 // pfSession signs a staff member in directly (password and TOTP passed).
 func pfSession(t *testing.T, e env, staffID uuid.UUID) *pfClient {

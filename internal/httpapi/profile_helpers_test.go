@@ -1,17 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"html/template"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -25,80 +20,13 @@ const profPassword = "sju gröna äpplen i korgen"
 // profClient is a cookie-keeping client of the app for the profile tests:
 // it carries the session and CSRF cookies like a browser would.
 type profClient struct {
-	e       env
-	cookies map[string]string
-	csrf    string
+	*testClient
+	e env
 }
 
-func newProfClient(e env) *profClient { return &profClient{e: e, cookies: map[string]string{}} }
+func newProfClient(e env) *profClient { return &profClient{testClient: newTestClient(e.app), e: e} }
 
 // send runs req with the client's cookies and keeps the cookies it is given.
-func (c *profClient) send(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	for k, v := range c.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	res, err := c.e.app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	for _, ck := range res.Cookies() {
-		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
-			delete(c.cookies, ck.Name)
-		} else {
-			c.cookies[ck.Name] = ck.Value
-		}
-	}
-	return res, string(b)
-}
-
-func (c *profClient) get(t *testing.T, path string) (*http.Response, string) {
-	t.Helper()
-	return c.send(t, httptest.NewRequest(http.MethodGet, path, nil))
-}
-
-// token returns the CSRF token bound to the client's CSRF cookie.
-func (c *profClient) token(t *testing.T) string {
-	t.Helper()
-	if c.csrf == "" || c.cookies["mottagning_csrf"] == "" {
-		_, body := c.get(t, "/api/v1/csrf")
-		var out struct{ Token string }
-		if err := json.Unmarshal([]byte(body), &out); err != nil || out.Token == "" {
-			t.Fatalf("GET /api/v1/csrf: %q (%v)", body, err)
-		}
-		c.csrf = out.Token
-	}
-	return c.csrf
-}
-
-// post submits a form with the CSRF token, like the page would.
-func (c *profClient) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	form.Set("_csrf", c.token(t))
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.send(t, req)
-}
-
-// api calls the JSON API with the CSRF header; body nil sends none.
-func (c *profClient) api(t *testing.T, method, path string, body any) (*http.Response, string) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, r)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.token(t))
-	return c.send(t, req)
-}
-
 // profRegister registers username with profPassword and returns the
 // signed-in client and the account id.
 func profRegister(t *testing.T, e env, username string) (*profClient, uuid.UUID) {

@@ -1,13 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"html"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -120,71 +116,12 @@ func (se staffEnv) count(t *testing.T, sql string, args ...any) int {
 
 // staffClient is a cookie-keeping client, like a browser.
 type staffClient struct {
-	se      staffEnv
-	cookies map[string]string
-	csrf    string
+	*testClient
+	se staffEnv
 }
 
-func (se staffEnv) client() *staffClient { return &staffClient{se: se, cookies: map[string]string{}} }
-
-func (c *staffClient) send(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	for k, v := range c.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	res, err := c.se.app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	for _, ck := range res.Cookies() {
-		if ck.Value == "" || ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
-			delete(c.cookies, ck.Name)
-		} else {
-			c.cookies[ck.Name] = ck.Value
-		}
-	}
-	return res, string(b)
-}
-
-func (c *staffClient) get(t *testing.T, path string) (*http.Response, string) {
-	t.Helper()
-	return c.send(t, httptest.NewRequest(http.MethodGet, path, nil))
-}
-
-func (c *staffClient) token(t *testing.T) string {
-	t.Helper()
-	if c.csrf == "" || c.cookies["mottagning_csrf"] == "" {
-		_, body := c.get(t, "/api/v1/csrf")
-		var out struct{ Token string }
-		if err := json.Unmarshal([]byte(body), &out); err != nil || out.Token == "" {
-			t.Fatalf("GET /api/v1/csrf: %q (%v)", body, err)
-		}
-		c.csrf = out.Token
-	}
-	return c.csrf
-}
-
-func (c *staffClient) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	form.Set("_csrf", c.token(t))
-	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.send(t, req)
-}
-
-func (c *staffClient) api(t *testing.T, method, path string, body any) (*http.Response, string) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, r)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.token(t))
-	return c.send(t, req)
+func (se staffEnv) client() *staffClient {
+	return &staffClient{testClient: newTestClient(se.app), se: se}
 }
 
 func (c *staffClient) signIn(t *testing.T, email, password string) (*http.Response, string) {
