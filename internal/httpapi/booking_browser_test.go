@@ -22,7 +22,8 @@ func TestBookingBrowserBookRebookCancel(t *testing.T) {
 	b.submit(`form[action="/registrera"] button[type=submit]`)
 
 	b.open("/nacka/boka?typ=" + s.typeID.String())
-	b.do(chromedp.Click(chromedp.CSS(`input[name=slot]`), chromedp.NodeVisible))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`input[name=slot]`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name=slot]').click()`))
 	b.do(chromedp.SendKeys(chromedp.ID("answer_0"), "Sömnen"))
 	_, f := b.submit(`form[action="/nacka/boka"] button[type=submit]`)
 	wantPath(t, f, "/mina-bokningar")

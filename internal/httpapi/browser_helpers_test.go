@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -183,9 +184,15 @@ func (b *chromeTab) open(path string) pageFacts {
 // the form leads to (after redirects) and returns its status and facts.
 func (b *chromeTab) submit(sel string) (int, pageFacts) {
 	b.t.Helper()
-	res, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	// The button submits its form through the DOM, as pressing it does
+	// (requestSubmit keeps the button's name and value): a click by screen
+	// position depends on font metrics and can land on the fixed quick-exit
+	// button of a phone layout.
+	b.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.form.requestSubmit(el); })()`, sel)
+	res, err := chromedp.RunResponse(b.ctx, chromedp.Evaluate[chromedp.Void](js))
 	if err != nil {
-		b.t.Fatalf("click %s: %v", sel, err)
+		b.t.Fatalf("submit %s: %v", sel, err)
 	}
 	return int(res.Status), b.check()
 }

@@ -61,7 +61,13 @@ func TestBrowserYouthRegistersEditsDownloadsDeletes(t *testing.T) {
 	if evalT[bool](b, `document.getElementById('sms_notices').checked`) {
 		t.Error("SMS notices are on before the youth turned them on; they must be off by default")
 	}
-	b.do(chromedp.Click(chromedp.ID("sms_notices"), chromedp.NodeVisible))
+	// Tick the box through the DOM: a click by screen position depends on
+	// font metrics and can land beside a small checkbox on a phone layout.
+	b.do(chromedp.WaitVisible(chromedp.ID("sms_notices")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('sms_notices').click()`))
+	if !evalT[bool](b, `document.getElementById('sms_notices').checked`) {
+		t.Fatal("the SMS checkbox did not tick")
+	}
 	status, f = b.submit("#save-profile")
 	wantPath(t, f, "/min-profil")
 	if status != 200 || !strings.Contains(f.Query, "sparat=1") {
