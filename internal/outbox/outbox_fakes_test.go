@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -10,14 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/redis/go-redis/v9"
 )
 
 // fakeTwilio is a local stand-in for Twilio's Messages resource (create
@@ -170,60 +167,4 @@ func newFakeSMTP(t testing.TB) *fakeSMTP {
 	go func() { _ = s.Serve(l) }()
 	t.Cleanup(func() { _ = s.Close() })
 	return f
-}
-
-// stoppableRedis is a private redis-server that the test can stop and
-// start again on the same port.
-type stoppableRedis struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func newStoppableRedis(t testing.TB) *stoppableRedis {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	r := &stoppableRedis{t: t, port: port, dir: t.TempDir()}
-	r.Start()
-	t.Cleanup(r.Stop)
-	return r
-}
-
-func (r *stoppableRedis) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-
-func (r *stoppableRedis) Start() {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		r.t.Fatalf("redis-server is not installed (run `make test`): %v", err)
-	}
-	r.cmd = exec.Command(path, "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1})
-		err := c.Ping(context.Background()).Err()
-		c.Close()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server on %s did not start: %v", r.Addr(), err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (r *stoppableRedis) Stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
 }

@@ -344,7 +344,7 @@ func TestOutbox_FutureNoticeWaitsUntilDue(t *testing.T) {
 // committed; when Redis is back every one is delivered exactly once.
 func TestOutbox_RedisDownLosesNothing(t *testing.T) {
 	t.Parallel()
-	rs := newStoppableRedis(t)
+	rs := testenv.NewPrivateRedis(t)
 	opt := asynq.RedisClientOpt{Addr: rs.Addr()}
 	h := newHarness(t, opt)
 	rs.Stop()

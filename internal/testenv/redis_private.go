@@ -50,7 +50,16 @@ func (r *PrivateRedis) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port
 // on the same port.
 func (r *PrivateRedis) Restart() {
 	r.t.Helper()
-	r.stop()
+	r.Stop()
+	r.Start()
+}
+
+// Stop stops the server; it stays down until Start.
+func (r *PrivateRedis) Stop() { r.stop() }
+
+// Start starts the server again on the same port and waits until it answers.
+func (r *PrivateRedis) Start() {
+	r.t.Helper()
 	r.start()
 	r.waitUp()
 }
@@ -71,6 +80,7 @@ func (r *PrivateRedis) stop() {
 	if r.cmd != nil && r.cmd.Process != nil {
 		_ = r.cmd.Process.Kill()
 		_ = r.cmd.Wait()
+		r.cmd = nil
 	}
 }
 
