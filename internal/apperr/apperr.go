@@ -24,10 +24,11 @@ const (
 	TooLarge                 // the request body is over the limit
 	TooMany                  // rate limited
 	Unavailable              // temporarily closed or suspended
+	Unsupported              // the content is of a type not accepted
 )
 
 var kindNames = [...]string{"internal", "invalid", "not_found", "conflict", "forbidden",
-	"unauthorized", "too_large", "too_many", "unavailable"}
+	"unauthorized", "too_large", "too_many", "unavailable", "unsupported_type"}
 
 // String returns the kind's stable machine name, used in JSON error bodies.
 func (k Kind) String() string {

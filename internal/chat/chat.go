@@ -102,6 +102,7 @@ type Message struct {
 	Sender Sender    `json:"sender"`
 	Body   string    `json:"body"`
 	At     time.Time `json:"at"`
+	File   *FileInfo `json:"file,omitempty"` // a message that carries a file (its body is the file's name)
 }
 
 // Store is what the chat needs from the database. Every call acts with the

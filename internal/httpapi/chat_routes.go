@@ -65,6 +65,7 @@ func (s *Server) chatRoutes(app *fiber.App, api fiber.Router) {
 	api.Post("/kommuner/:kommun/chat/conversations/:id/transfer", in(authz.ActTransfer, h.apiStaffTransfer)...)
 	api.Delete("/kommuner/:kommun/chat/conversations/:id", in(authz.ActEnd, h.apiStaffEnd)...)
 	api.Get("/kommuner/:kommun/chat/conversations/:id/ws", in(authz.ActRead, h.staffOpenCheck, chatSameOrigin, h.staffSocket())...)
+	h.chatFileRoutes(app, api, in)
 }
 
 // chatDeletionHooks are the hooks every account deletion runs (P16, P24):

@@ -150,6 +150,7 @@ func (h *chatHandlers) renderStaffConv(c *fiber.Ctx, f form) error {
 	d := chatStaffConvData{form: f, KommunName: k.Name, Slug: k.Slug, Conv: h.convView(lang, conv),
 		Mine: conv.CounsellorID == me && conv.Status == chat.Active, Ended: conv.Status == chat.Ended,
 		Messages: h.messageViews(lang, msgs, chat.FromStaff)}
+	h.withFiles(lang, d.Messages, msgs, "/personal/"+k.Slug+"/chatt/"+id.String()+"/fil/")
 	if len(msgs) > 0 {
 		d.LastID = msgs[len(msgs)-1].ID
 	}

@@ -269,8 +269,11 @@ func TestP18_ChatPurgedOnEnd(t *testing.T) {
 		}
 		chatAPI(t, youth, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "en fråga"})
 		counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "ett svar"})
-		if n := chatCount(t, se, `SELECT count(*) FROM app.chat_message WHERE conversation_id = $1`, id); n != 2 {
-			t.Fatalf("%d messages before the end; want 2", n)
+		if res, b := chatUpload(t, youth, youthFiles, youthCSRF(t, youth), false, &chatFile{"bild.png", "image/png", chatPNG(t)}); res.StatusCode != http.StatusCreated {
+			t.Fatalf("youth sending a file: %d %s", res.StatusCode, b)
+		}
+		if n := chatCount(t, se, `SELECT (SELECT count(*) FROM app.chat_message WHERE conversation_id = $1) + (SELECT count(*) FROM app.chat_file WHERE conversation_id = $1)`, id); n != 4 {
+			t.Fatalf("%d messages and files before the end; want 3 messages and 1 file", n)
 		}
 		var res *http.Response
 		var b string
@@ -282,8 +285,8 @@ func TestP18_ChatPurgedOnEnd(t *testing.T) {
 		} else if res, b = counsellor.api(t, http.MethodDelete, "/api/v1/kommuner/nacka/chat/conversations/"+id.String(), nil); res.StatusCode != http.StatusNoContent {
 			t.Fatalf("counsellor ending: %d %s", res.StatusCode, b)
 		}
-		if n := chatCount(t, se, `SELECT (SELECT count(*) FROM app.chat_message WHERE conversation_id = $1) + (SELECT count(*) FROM app.chat_answer WHERE conversation_id = $1)`, id); n != 0 {
-			t.Errorf("ended by %s: %d messages and answers left; want none", who, n)
+		if n := chatCount(t, se, chatLeftSQL, id); n != 0 {
+			t.Errorf("ended by %s: %d messages, answers and files left; want none", who, n)
 		}
 		if n := chatCount(t, se, `SELECT count(*) FROM app.chat_conversation WHERE id = $1 AND status = 'ended' AND token_hash IS NULL`, id); n != 1 {
 			t.Errorf("ended by %s: the conversation is not marked ended without its token", who)
@@ -311,6 +314,9 @@ func TestP18_SafetyNetPurgesIdle(t *testing.T) {
 	freshID := chatJoin(t, se, fresh, "nacka", url.Values{})
 	chatAPI(t, idle, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "hallå?"})
 	chatAPI(t, fresh, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "hallå?"})
+	if res, b := chatUpload(t, idle, youthFiles, youthCSRF(t, idle), false, &chatFile{"bild.png", "image/png", chatPNG(t)}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("sending a file: %d %s", res.StatusCode, b)
+	}
 	admin := adminConn(t, se.env)
 	if _, err := admin.Exec(context.Background(), `UPDATE app.chat_conversation SET last_activity_at = now() - interval '2 hours 1 minute' WHERE id = $1`, idleID); err != nil {
 		t.Fatal(err)
@@ -323,7 +329,7 @@ func TestP18_SafetyNetPurgesIdle(t *testing.T) {
 	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_conversation WHERE id = $1 AND status = 'ended' AND ended_by = 'idle'`, idleID); n != 1 {
 		t.Error("the idle conversation did not end")
 	}
-	if n := chatCount(t, se, `SELECT (SELECT count(*) FROM app.chat_message WHERE conversation_id = $1) + (SELECT count(*) FROM app.chat_answer WHERE conversation_id = $1)`, idleID); n != 0 {
+	if n := chatCount(t, se, chatLeftSQL, idleID); n != 0 {
 		t.Errorf("%d rows of the idle conversation left", n)
 	}
 	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_message WHERE conversation_id = $1`, freshID); n != 1 {
@@ -334,8 +340,19 @@ func TestP18_SafetyNetPurgesIdle(t *testing.T) {
 		SELECT kommun_id, id, 'youth', 'kvar' FROM app.chat_conversation WHERE id = $1`, idleID); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := store.PurgeEnded(ctx, time.Now(), 100); err != nil || n != 1 {
-		t.Fatalf("PurgeEnded: %d, %v; want 1", n, err)
+	// A file left with the message that refers to it, and one alone.
+	if _, err := admin.Exec(context.Background(), `WITH f AS (INSERT INTO app.chat_file (kommun_id, conversation_id, id, name, content_type, size, data)
+		SELECT kommun_id, id, gen_random_uuid(), 'kvar.pdf', 'application/pdf', 5, '%PDF-'::bytea FROM app.chat_conversation WHERE id = $1
+		UNION ALL SELECT kommun_id, id, gen_random_uuid(), 'ensam.pdf', 'application/pdf', 5, '%PDF-'::bytea FROM app.chat_conversation WHERE id = $1
+		RETURNING kommun_id, conversation_id, id, name)
+		INSERT INTO app.chat_message (kommun_id, conversation_id, sender, body, file_id) SELECT kommun_id, conversation_id, 'youth', name, id FROM f WHERE name = 'kvar.pdf'`, idleID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.PurgeEnded(ctx, time.Now(), 100); err != nil || n != 4 {
+		t.Fatalf("PurgeEnded: %d, %v; want 4 (2 messages, 2 files)", n, err)
+	}
+	if n := chatCount(t, se, chatLeftSQL, idleID); n != 0 {
+		t.Errorf("%d rows of the ended conversation left after the safety net", n)
 	}
 	if n, err := store.PurgeEnded(ctx, time.Now().Add(postgres.EndedKeep+time.Minute), 100); err != nil || n != 1 {
 		t.Fatalf("PurgeEnded a day later: %d, %v; want the bare row", n, err)
@@ -441,13 +458,16 @@ func TestChatAccountDeletionEndsOpenConversations(t *testing.T) {
 	}
 	id := chatJoin(t, se, b, "nacka", url.Values{"topic": {"body"}})
 	chatAPI(t, b, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "hej"})
+	if res, body := chatUpload(t, b, youthFiles, youthCSRF(t, b), false, &chatFile{"bild.png", "image/png", chatPNG(t)}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("sending a file: %d %s", res.StatusCode, body)
+	}
 	if res, body := chatAPI(t, b, http.MethodDelete, "/api/v1/account", map[string]string{"password": pw}); res.StatusCode != http.StatusNoContent {
 		t.Fatalf("deleting the account: %d %s", res.StatusCode, body)
 	}
 	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_conversation WHERE id = $1 AND status = 'ended' AND ended_by = 'account_deleted' AND account_id IS NULL`, id); n != 1 {
 		t.Error("the conversation did not end with the account")
 	}
-	if n := chatCount(t, se, `SELECT (SELECT count(*) FROM app.chat_message WHERE conversation_id = $1) + (SELECT count(*) FROM app.chat_answer WHERE conversation_id = $1)`, id); n != 0 {
+	if n := chatCount(t, se, chatLeftSQL, id); n != 0 {
 		t.Errorf("%d rows left", n)
 	}
 }

@@ -22,6 +22,7 @@ type chatMessageView struct {
 	Sender string
 	Body   string
 	Time   string
+	File   *chatFileView // a file message's file (chat_files.go)
 }
 
 type chatYouthData struct {
@@ -101,6 +102,7 @@ func (h *chatHandlers) renderYouth(c *fiber.Ctx, f form, ended bool) error {
 			d.StatusText = h.tr.T(lang, "chat.ended_youth")
 		}
 		d.Messages = h.messageViews(lang, msgs, chat.FromYouth)
+		h.withFiles(lang, d.Messages, msgs, "/"+k.Slug+"/chatt/fil/")
 		if len(msgs) > 0 {
 			d.LastID = msgs[len(msgs)-1].ID
 		}
@@ -126,7 +128,8 @@ func (h *chatHandlers) join(c *fiber.Ctx) error {
 // message shown on the page; other errors go to the error page.
 func (h *chatHandlers) formFailure(c *fiber.Ctx, err error) (form, bool) {
 	e := apperr.As(err)
-	if e == nil || (e.Kind != apperr.Invalid && e.Kind != apperr.Conflict && e.Kind != apperr.TooMany) {
+	if e == nil || (e.Kind != apperr.Invalid && e.Kind != apperr.Conflict && e.Kind != apperr.TooMany &&
+		e.Kind != apperr.TooLarge && e.Kind != apperr.Unsupported) {
 		return form{}, false
 	}
 	f := newForm()

@@ -19,6 +19,7 @@ var statusOf = map[apperr.Kind]int{
 	apperr.TooLarge:     fiber.StatusRequestEntityTooLarge,
 	apperr.TooMany:      fiber.StatusTooManyRequests,
 	apperr.Unavailable:  fiber.StatusServiceUnavailable,
+	apperr.Unsupported:  fiber.StatusUnsupportedMediaType,
 }
 
 // kindOfStatus classifies Fiber's own errors (unknown route, body too
@@ -31,12 +32,14 @@ var kindOfStatus = map[int]apperr.Kind{
 	fiber.StatusTooManyRequests:       apperr.TooMany,
 	fiber.StatusUnauthorized:          apperr.Unauthorized,
 	fiber.StatusForbidden:             apperr.Forbidden,
+	fiber.StatusUnsupportedMediaType:  apperr.Unsupported,
 }
 
 var defaultKey = map[apperr.Kind]string{
 	apperr.Internal: "error.internal", apperr.Invalid: "error.invalid", apperr.NotFound: "error.not_found",
 	apperr.Conflict: "error.conflict", apperr.Forbidden: "error.forbidden", apperr.Unauthorized: "error.unauthorized",
 	apperr.TooLarge: "error.too_large", apperr.TooMany: "error.too_many", apperr.Unavailable: "error.unavailable",
+	apperr.Unsupported: "error.unsupported_type",
 }
 
 // apiError is the JSON body of every error under /api/.

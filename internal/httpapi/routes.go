@@ -28,6 +28,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect("/static/favicon.svg", fiber.StatusMovedPermanently) })
 
 	app.Use(s.language)
+	app.Use(s.bodyLimitGate)
 	app.Use(s.rateLimit())
 	app.Use(s.loadSession)
 	app.Use(s.anonymousActing)

@@ -139,7 +139,7 @@ func (s *Server) app(register func(*fiber.App)) (*fiber.App, error) {
 		Views:                   views,
 		ViewsLayout:             "layouts/main",
 		ErrorHandler:            s.handleError,
-		BodyLimit:               s.cfg.BodyLimit,
+		BodyLimit:               s.appBodyLimit(), // bodyLimitGate keeps s.cfg.BodyLimit on all but uploads
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,

@@ -346,14 +346,17 @@ func (s ChatStore) Messages(ctx context.Context, id uuid.UUID, after int64, limi
 		if err := q.QueryRow(ctx, `SELECT 1 FROM app.chat_conversation WHERE id = $1`, id).Scan(&one); err != nil {
 			return notFoundAs(err, "chat.error.no_conversation")
 		}
-		rows, err := q.Query(ctx, `SELECT id, sender, body, at FROM app.chat_message
-			WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3`, id, after, limit)
+		rows, err := q.Query(ctx, `SELECT m.id, m.sender, m.body, m.at, f.id, f.name, f.content_type, f.size FROM app.chat_message m
+			LEFT JOIN app.chat_file f ON f.kommun_id = m.kommun_id AND f.id = m.file_id
+			WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`, id, after, limit)
 		if err != nil {
 			return err
 		}
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (chat.Message, error) {
 			var m chat.Message
-			err := r.Scan(&m.ID, &m.Sender, &m.Body, &m.At)
+			var f fileRef
+			err := r.Scan(&m.ID, &m.Sender, &m.Body, &m.At, &f.ID, &f.Name, &f.Type, &f.Size)
+			m.File = f.info()
 			return m, err
 		})
 		return err
@@ -385,6 +388,9 @@ func (s ChatStore) End(ctx context.Context, id uuid.UUID, by chat.EndedBy, now t
 
 func purgeConversation(ctx context.Context, q Querier, kommunID, id uuid.UUID) error {
 	if _, err := q.Exec(ctx, `DELETE FROM app.chat_message WHERE kommun_id = $1 AND conversation_id = $2`, kommunID, id); err != nil {
+		return err
+	}
+	if err := purgeFiles(ctx, q, kommunID, id); err != nil {
 		return err
 	}
 	_, err := q.Exec(ctx, `DELETE FROM app.chat_answer WHERE kommun_id = $1 AND conversation_id = $2`, kommunID, id)
@@ -430,7 +436,7 @@ func (s ChatStore) EndIdle(ctx context.Context, now time.Time, limit int) (n int
 const EndedKeep = 24 * time.Hour
 
 // PurgeEnded deletes up to limit rows left of ended conversations of the
-// kommun of ctx: any message or answer (none should exist), then the bare
+// kommun of ctx: any message, file or answer (none should exist), then the bare
 // rows ended more than EndedKeep ago (retention.ChatPurger).
 func (s ChatStore) PurgeEnded(ctx context.Context, now time.Time, limit int) (n int64, err error) {
 	defer apperr.Wrap(&err, "postgres.ChatPurgeEnded")
@@ -438,6 +444,7 @@ func (s ChatStore) PurgeEnded(ctx context.Context, now time.Time, limit int) (n 
 		for _, stmt := range []string{
 			`DELETE FROM app.chat_message WHERE (kommun_id, id) IN (SELECT m.kommun_id, m.id FROM app.chat_message m
 				JOIN app.chat_conversation c ON c.kommun_id = m.kommun_id AND c.id = m.conversation_id WHERE c.status = 'ended' LIMIT $1)`,
+			purgeEndedFilesSQL,
 			`DELETE FROM app.chat_answer WHERE (kommun_id, conversation_id) IN (SELECT a.kommun_id, a.conversation_id FROM app.chat_answer a
 				JOIN app.chat_conversation c ON c.kommun_id = a.kommun_id AND c.id = a.conversation_id WHERE c.status = 'ended' LIMIT $1)`,
 			`DELETE FROM app.chat_conversation WHERE (kommun_id, id) IN (SELECT kommun_id, id FROM app.chat_conversation

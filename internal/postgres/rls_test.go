@@ -202,6 +202,8 @@ func seedEveryTable(t *testing.T, admin *pgx.Conn, w world) {
 		INSERT INTO app.chat_conversation (kommun_id, id, token_hash) SELECT id, '00000000-0000-0000-0000-0000000000d1', sha256('t') FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.chat_answer (kommun_id, conversation_id, topic) SELECT id, '00000000-0000-0000-0000-0000000000d1', 'other' FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.chat_message (kommun_id, conversation_id, sender, body) SELECT id, '00000000-0000-0000-0000-0000000000d1', 'youth', 'hej' FROM app.kommun WHERE slug = 'nacka';
+		INSERT INTO app.chat_file (kommun_id, conversation_id, id, name, content_type, size, data)
+		    SELECT id, '00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-0000000000d2', 'bild.png', 'image/png', 8, '\x89504e470d0a1a0a' FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.booking_settings (kommun_id) SELECT id FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.booking_type (kommun_id, id, name, mode, duration_min) SELECT id, '00000000-0000-0000-0000-0000000000e1', 'Besök', 'visit', 45 FROM app.kommun WHERE slug = 'nacka';
 		INSERT INTO app.booking_type_counsellor (kommun_id, type_id, staff_id) SELECT m.kommun_id, '00000000-0000-0000-0000-0000000000e1', m.staff_id

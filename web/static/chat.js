@@ -29,6 +29,7 @@
     body.textContent = m.body;
     li.appendChild(body);
     list.appendChild(li);
+    root.dispatchEvent(new CustomEvent("chat:message", { detail: { li: li, message: m } }));
   }
 
   function poll() {
