@@ -32,18 +32,25 @@
     root.dispatchEvent(new CustomEvent("chat:message", { detail: { li: li, message: m } }));
   }
 
+  // A change of state reloads the page; once ended, the youth's token is
+  // gone, so the youth goes to the page that says the conversation ended.
+  function refresh() {
+    if (status === "ended" && mine === "youth") { window.location.replace(location.pathname + "?avslutat=1"); return; }
+    window.location.reload();
+  }
+
   function poll() {
     var url = root.getAttribute("data-chat-poll") + "?after=" + last + "&wait=25&status=" + encodeURIComponent(status);
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
-        if (r.status === 404) { window.location.reload(); throw new Error("gone"); }
+        if (r.status === 404) { status = "ended"; refresh(); throw new Error("gone"); }
         return r.json();
       })
       .then(function (j) {
         (j.messages || []).forEach(add);
         if (j.status !== status) {
           status = j.status;
-          if (status === "ended" || status === "active") { window.location.reload(); return; }
+          if (status === "ended" || status === "active") { refresh(); return; }
         }
         setTimeout(poll, 200);
       })
@@ -80,7 +87,7 @@
       (j.messages || []).forEach(add);
       if (j.status && j.status !== status) {
         status = j.status;
-        if (status === "ended" || status === "active") { window.location.reload(); }
+        if (status === "ended" || status === "active") { refresh(); }
       }
       ws.send(JSON.stringify({ ack: last }));
     };
