@@ -291,6 +291,11 @@ func TestChatFilesBadInputRefusedClearly(t *testing.T) {
 	if res, _ := chatUpload(t, other, staffFile(id), other.token(t), true, &chatFile{"a.png", "image/png", pic}); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another kommun's counsellor through the page: %d; want 404", res.StatusCode)
 	}
+	// The counsellor's page without JavaScript shows the same refusal.
+	res, body := chatUpload(t, counsellor, staffFile(id), counsellor.token(t), true, &chatFile{"x.png", "image/png", html})
+	if res.StatusCode != http.StatusUnsupportedMediaType || staffFieldError(body, "file") != se.msg("chat.file.error.type", nil) {
+		t.Errorf("a disguised file through the counsellor's page: %d, field error %q", res.StatusCode, staffFieldError(body, "file"))
+	}
 	// A colleague who does not have the conversation: not theirs.
 	colleague, _ := chatStaff(t, se, "nacka")
 	if res, body := chatUpload(t, colleague, staffFiles(id), colleague.token(t), false, &chatFile{"a.png", "image/png", pic}); res.StatusCode != http.StatusConflict {
@@ -354,5 +359,20 @@ func TestChatFilesRateLimited(t *testing.T) {
 	}
 	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_file WHERE conversation_id = $1`, id); n != chatFilesPerConv.Burst {
 		t.Errorf("%d files stored; want %d", n, chatFilesPerConv.Burst)
+	}
+}
+
+func TestChatFilesLargestAccepted(t *testing.T) {
+	t.Parallel()
+	se := chatEnv(t)
+	youth, _, id := chatActive(t, se)
+	pic := chatPNG(t)
+	largest := append(bytes.Clone(pic[:16]), make([]byte, chat.MaxFile-16)...)
+	// Through the page's form, whose CSRF field rides in the same body.
+	if res, body := chatUpload(t, youth, youthFile, youthCSRF(t, youth), true, &chatFile{"stor.png", "image/png", largest}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a file of exactly %d bytes: %d %.300s", chat.MaxFile, res.StatusCode, body)
+	}
+	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_file WHERE conversation_id = $1 AND size = $2 AND length(data) = $2`, id, chat.MaxFile); n != 1 {
+		t.Errorf("%d files of %d bytes stored; want 1", n, chat.MaxFile)
 	}
 }
