@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+
+	"github.com/storsthlm/mottagning/internal/chat"
 )
 
 // otherContext opens a tab in a new browser context of b's browser: its
@@ -129,6 +131,17 @@ func TestChatBrowserTwoContexts(t *testing.T) {
 	if !strings.HasPrefix(got, "200 image/png attachment") {
 		t.Errorf("the counsellor downloading the file: %s", got)
 	}
+	// A file over the limit is stopped before it is sent.
+	big := filepath.Join(t.TempDir(), "stor.png")
+	if err := os.WriteFile(big, chatPNG(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, chat.MaxFile+1); err != nil {
+		t.Fatal(err)
+	}
+	youth.do(chromedp.SetUploadFiles(chromedp.ID("chat-file"), []string{big}))
+	youth.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#chat-file-form button[type=submit]').form.requestSubmit()`))
+	youth.waitFor(`document.getElementById('chat-file-status').innerText.includes('för stor')`, "the too-big notice")
 	if n := chatCount(t, se, `SELECT count(*) FROM app.chat_file WHERE conversation_id = $1`, id); n != 1 {
 		t.Fatalf("%d files stored; want 1", n)
 	}

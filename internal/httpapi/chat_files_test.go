@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -165,7 +166,7 @@ func TestChatFilesSentBothWaysAndServedOnlyToParticipants(t *testing.T) {
 	pdfID := p.Messages[2].File.ID
 	_, page := youth.get(t, "/nacka/chatt")
 	for _, want := range []string{`id="chat-advice"`, `id="chat-file-privacy"`, `enctype="multipart/form-data"`, `name="file"`,
-		`href="/nacka/chatt/fil/` + pdfID.String() + `"`, "Broschyr.pdf", "(PDF, 0,1 kB)"} {
+		`href="/nacka/chatt/fil/` + pdfID.String() + `"`, "Broschyr.pdf", "(PDF, 0,1 kB)", `data-chat-file-max="` + strconv.Itoa(chat.MaxFile) + `"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the youth's page lacks %s", want)
 		}

@@ -46,6 +46,11 @@
   form.addEventListener("submit", function (ev) {
     if (!input || !input.files || input.files.length === 0) { return; } // the server says what is missing
     ev.preventDefault();
+    // Spare a phone the upload of a file the server would refuse for its size.
+    if (input.files[0].size > parseInt(form.getAttribute("data-chat-file-max"), 10)) {
+      status.textContent = form.getAttribute("data-chat-file-too-large");
+      return;
+    }
     var csrf = form.querySelector("input[name=_csrf]");
     status.textContent = form.getAttribute("data-chat-file-sending");
     fetch(form.getAttribute("data-chat-file-send"), {
