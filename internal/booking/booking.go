@@ -48,7 +48,8 @@ const (
 	DefaultStep     = 15 * time.Minute
 	DefaultHorizon  = 28 // days
 	DefaultNotice   = 2 * time.Hour
-	DefaultKeepDays = 30 // days the account link is kept after an appointment
+	DefaultKeepDays = 30             // days the account link is kept after an appointment
+	ReminderBefore  = 24 * time.Hour // when the youth is reminded of a booking
 )
 
 // AppointmentType is one kind of appointment a reception offers.

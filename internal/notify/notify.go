@@ -54,6 +54,9 @@ type Payload struct {
 	At      time.Time `json:"at,omitzero"`       // a booking's time or the date something happens
 	Code    string    `json:"code,omitempty"`    // verify_code only
 	Address string    `json:"address,omitempty"` // verify_code only: the contact being verified
+	// booking_reminder only: the booking it reminds of, so the reminder
+	// can be withdrawn when the booking is cancelled or moved. Never shown.
+	Booking uuid.UUID `json:"booking,omitzero"`
 	// staff_invite only (see staffmail.go); At is then the expiry. The
 	// token leaves the row when the e-mail is sent, dropped or failed.
 	Token  string `json:"token,omitempty"`
@@ -107,6 +110,9 @@ const (
 	ReasonUndeliverable  = "undeliverable"
 	ReasonContactChanged = "contact_changed"
 	ReasonExpired        = "expired"
+	// A booking reminder whose booking was cancelled or moved before it
+	// fell due (migrations/012_booking_admin.sql).
+	ReasonBookingChanged = "booking_changed"
 )
 
 // Decide says whether n may go to r now; it returns "" to send, or the

@@ -335,9 +335,32 @@ func (s BookingStore) Book(ctx context.Context, nb booking.Request) (b booking.B
 		if err != nil {
 			return err
 		}
-		return s.db.QueueAccountNotice(ctx, a.AccountID, notify.KindBookingConfirmed, notify.Payload{At: b.Start}, time.Time{})
+		if err := s.db.QueueAccountNotice(ctx, a.AccountID, notify.KindBookingConfirmed, notify.Payload{At: b.Start}, time.Time{}); err != nil {
+			return err
+		}
+		return s.queueReminder(ctx, b)
 	})
 	return b, err
+}
+
+// queueReminder queues the reminder of b, due booking.ReminderBefore its
+// start; none if it starts sooner than that or has no youth. The worker
+// decides at send time, like for every notice, whether the youth's
+// settings and consent let it go (P12).
+func (s BookingStore) queueReminder(ctx context.Context, b booking.Booking) error {
+	due := b.Start.Add(-booking.ReminderBefore)
+	if b.AccountID == uuid.Nil || !due.After(s.now()) {
+		return nil
+	}
+	return s.db.QueueAccountNotice(ctx, b.AccountID, notify.KindBookingReminder, notify.Payload{At: b.Start, Booking: b.ID}, due)
+}
+
+// dropReminder withdraws the reminders of booking id not yet sent, in
+// q's transaction (migrations/012_booking_admin.sql): a cancelled or moved
+// booking is never reminded of at its old time.
+func dropReminder(ctx context.Context, q Querier, k, id uuid.UUID) error {
+	_, err := q.Exec(ctx, `SELECT app.booking_reminder_drop($1, $2)`, k, id)
+	return err
 }
 
 // insert checks and inserts a booking (and its answers) inside q's transaction.
@@ -498,6 +521,9 @@ func (s BookingStore) Cancel(ctx context.Context, kommunID, id uuid.UUID, reason
 		if err := cancelRow(ctx, q, kommunID, id, by, reason); err != nil {
 			return err
 		}
+		if err := dropReminder(ctx, q, kommunID, id); err != nil {
+			return err
+		}
 		if by == "staff" && b.AccountID != uuid.Nil {
 			return s.db.QueueAccountNotice(ctx, b.AccountID, notify.KindBookingCancelled, notify.Payload{At: b.Start}, time.Time{})
 		}
@@ -563,6 +589,9 @@ func (s BookingStore) Rebook(ctx context.Context, kommunID, id uuid.UUID, to boo
 		if err := cancelRow(ctx, q, kommunID, id, "youth", "rebooked"); err != nil {
 			return err
 		}
+		if err := dropReminder(ctx, q, kommunID, id); err != nil {
+			return err
+		}
 		to.TypeID = old.TypeID
 		keep := old.Answers
 		if keep == nil {
@@ -571,7 +600,10 @@ func (s BookingStore) Rebook(ctx context.Context, kommunID, id uuid.UUID, to boo
 		if nb, err = s.insert(ctx, q, kommunID, a.AccountID, to, keep); err != nil {
 			return err
 		}
-		return s.db.QueueAccountNotice(ctx, a.AccountID, notify.KindBookingChanged, notify.Payload{At: nb.Start}, time.Time{})
+		if err := s.db.QueueAccountNotice(ctx, a.AccountID, notify.KindBookingChanged, notify.Payload{At: nb.Start}, time.Time{}); err != nil {
+			return err
+		}
+		return s.queueReminder(ctx, nb)
 	})
 	return nb, err
 }
@@ -599,6 +631,9 @@ func (s BookingStore) Move(ctx context.Context, kommunID, id uuid.UUID, to booki
 		if err := cancelRow(ctx, q, kommunID, id, "staff", reason); err != nil {
 			return err
 		}
+		if err := dropReminder(ctx, q, kommunID, id); err != nil {
+			return err
+		}
 		to.TypeID = old.TypeID
 		keep := old.Answers
 		if keep == nil {
@@ -610,7 +645,10 @@ func (s BookingStore) Move(ctx context.Context, kommunID, id uuid.UUID, to booki
 		if old.AccountID == uuid.Nil {
 			return nil
 		}
-		return s.db.QueueAccountNotice(ctx, old.AccountID, notify.KindBookingChanged, notify.Payload{At: nb.Start}, time.Time{})
+		if err := s.db.QueueAccountNotice(ctx, old.AccountID, notify.KindBookingChanged, notify.Payload{At: nb.Start}, time.Time{}); err != nil {
+			return err
+		}
+		return s.queueReminder(ctx, nb)
 	})
 	return nb, err
 }
