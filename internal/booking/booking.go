@@ -63,6 +63,7 @@ type AppointmentType struct {
 	Counsellors    []uuid.UUID // who offers it
 	OnlineBookable bool        // whether youth may book it themselves
 	Questions      []string    // optional intake questions
+	Active         bool        // false: deactivated, no new bookings (read only)
 }
 
 // Offers reports whether counsellor c offers t.
@@ -146,12 +147,31 @@ type Week [7][]Interval
 
 // Exception replaces the weekly hours on the dates From to To inclusive
 // ("2026-07-01"): off (leave, sickness), or working only in Hours.
+// Reason is a category only, never a health detail.
 type Exception struct {
 	From   string     `json:"from"`
 	To     string     `json:"to"`
 	Closed bool       `json:"closed"`
 	Hours  []Interval `json:"hours,omitempty"`
+	Reason Reason     `json:"reason,omitempty"`
 }
+
+// Reason is why a counsellor is away: a category, nothing more.
+type Reason string
+
+// The reasons for an exception; empty is allowed (not given).
+const (
+	ReasonLeave    Reason = "leave"    // ledighet, semester
+	ReasonSick     Reason = "sick"     // sjukfrånvaro
+	ReasonTraining Reason = "training" // utbildning, konferens
+	ReasonOther    Reason = "other"
+)
+
+// Reasons lists every reason in display order.
+var Reasons = []Reason{ReasonLeave, ReasonSick, ReasonTraining, ReasonOther}
+
+// MaxExceptions is how many exceptions one counsellor may have.
+const MaxExceptions = 100
 
 // Availability is when one counsellor can be booked.
 type Availability struct {
@@ -174,10 +194,14 @@ func (a Availability) Validate() error {
 	for _, ex := range a.Exceptions {
 		from, err1 := time.Parse(time.DateOnly, ex.From)
 		to, err2 := time.Parse(time.DateOnly, ex.To)
-		if err1 != nil || err2 != nil || to.Before(from) || (!ex.Closed && !validIntervals(ex.Hours)) {
+		if err1 != nil || err2 != nil || to.Before(from) || (!ex.Closed && !validIntervals(ex.Hours)) ||
+			(ex.Reason != "" && !slices.Contains(Reasons, ex.Reason)) || to.Sub(from) > 366*24*time.Hour {
 			fe = append(fe, apperr.FieldError{Field: "exceptions", Key: "booking.error.exception"})
 			break
 		}
+	}
+	if len(a.Exceptions) > MaxExceptions {
+		fe = append(fe, apperr.FieldError{Field: "exceptions", Key: "booking.error.too_many_exceptions", Args: map[string]any{"Max": MaxExceptions}})
 	}
 	if a.HorizonDays < 1 || a.HorizonDays > MaxHorizonDays {
 		fe = append(fe, apperr.FieldError{Field: "horizon_days", Key: "booking.error.horizon", Args: map[string]any{"Max": MaxHorizonDays}})

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/storsthlm/mottagning/internal/apperr"
 )
 
 // Booking is one booking as the store returns it.
@@ -34,6 +36,27 @@ type Settings struct {
 	UpdatedAt time.Time
 }
 
+// Limits of the settings.
+const (
+	MaxKeepDays = 365
+	MaxCutOff   = 7 * 24 * time.Hour
+)
+
+// Validate checks st and names each field that breaks a rule.
+func (st Settings) Validate() error {
+	var fe []apperr.FieldError
+	if st.KeepDays < 0 || st.KeepDays > MaxKeepDays {
+		fe = append(fe, apperr.FieldError{Field: "keep_days", Key: "booking.error.keep_days", Args: map[string]any{"Max": MaxKeepDays}})
+	}
+	if st.CutOff < 0 || st.CutOff > MaxCutOff || st.CutOff%time.Minute != 0 {
+		fe = append(fe, apperr.FieldError{Field: "cutoff_minutes", Key: "booking.error.cutoff"})
+	}
+	if len(fe) > 0 {
+		return apperr.InvalidFields(fe...)
+	}
+	return nil
+}
+
 // DefaultSettings apply to a kommun that has saved none.
 var DefaultSettings = Settings{KeepDays: DefaultKeepDays, CutOff: 2 * time.Hour}
 
@@ -54,6 +77,15 @@ type Store interface {
 	SaveSettings(ctx context.Context, st Settings) error
 	SaveType(ctx context.Context, t AppointmentType) (uuid.UUID, error)
 	Types(ctx context.Context) ([]AppointmentType, error)
+	// AllTypes returns every type of the kommun for its staff, inactive
+	// and not online-bookable ones too.
+	AllTypes(ctx context.Context) ([]AppointmentType, error)
+	// SetTypeActive deactivates a type (existing bookings stay) or
+	// activates it again.
+	SetTypeActive(ctx context.Context, id uuid.UUID, active bool) error
+	// DeleteType deletes a type that was never booked; otherwise a
+	// Conflict: it can only be deactivated.
+	DeleteType(ctx context.Context, id uuid.UUID) error
 	SaveAvailability(ctx context.Context, a Availability) error
 	Availabilities(ctx context.Context) ([]Availability, error)
 	// FreeSlots returns the free times of a type with starts in [from, to)

@@ -74,6 +74,33 @@ func (s *Server) bookingRoutes(app *fiber.App, api fiber.Router) {
 	api.Post("/kommuner/:kommun/calendar/bookings/:id/move", in(authz.ObjBooking, authz.ActEdit, h.apiStaffMove)...)
 	api.Post("/kommuner/:kommun/booking/types", in(authz.ObjAppointmentType, authz.ActEdit, h.apiSaveType)...)
 	api.Put("/kommuner/:kommun/booking/availability/:staff", in(authz.ObjSchedule, authz.ActEdit, h.apiSaveAvailability)...)
+
+	// Staff: booking administration (booking_admin*.go). The youth's
+	// /booking/types lists only bookable types; staff read all of them
+	// under /booking/admin/types.
+	api.Get("/kommuner/:kommun/booking/admin/types", in(authz.ObjAppointmentType, authz.ActRead, h.apiStaffTypes)...)
+	api.Get("/kommuner/:kommun/booking/admin/types/:type", in(authz.ObjAppointmentType, authz.ActRead, h.apiStaffType)...)
+	api.Put("/kommuner/:kommun/booking/admin/types/:type", in(authz.ObjAppointmentType, authz.ActEdit, h.apiUpdateType)...)
+	api.Put("/kommuner/:kommun/booking/admin/types/:type/active", in(authz.ObjAppointmentType, authz.ActEdit, h.apiSetTypeActive)...)
+	api.Delete("/kommuner/:kommun/booking/admin/types/:type", in(authz.ObjAppointmentType, authz.ActEdit, h.apiDeleteType)...)
+	api.Get("/kommuner/:kommun/booking/availability/:staff", in(authz.ObjSchedule, authz.ActRead, h.apiAvailability)...)
+	// The kommun's booking rules belong with its appointment types: a
+	// reception admin sets them, every counsellor may read them.
+	api.Get("/kommuner/:kommun/booking/settings", in(authz.ObjAppointmentType, authz.ActRead, h.apiSettings)...)
+	api.Put("/kommuner/:kommun/booking/settings", in(authz.ObjAppointmentType, authz.ActEdit, h.apiSaveSettings)...)
+
+	app.Get("/personal/:kommun/bokning/typer", in(authz.ObjAppointmentType, authz.ActRead, h.typesPage)...)
+	app.Get("/personal/:kommun/bokning/typer/ny", in(authz.ObjAppointmentType, authz.ActEdit, h.typeNewPage)...)
+	app.Post("/personal/:kommun/bokning/typer", in(authz.ObjAppointmentType, authz.ActEdit, h.typeCreate)...)
+	app.Get("/personal/:kommun/bokning/typer/:type", in(authz.ObjAppointmentType, authz.ActEdit, h.typeEditPage)...)
+	app.Post("/personal/:kommun/bokning/typer/:type", in(authz.ObjAppointmentType, authz.ActEdit, h.typeUpdate)...)
+	app.Post("/personal/:kommun/bokning/typer/:type/aktiv", in(authz.ObjAppointmentType, authz.ActEdit, h.typeSetActive)...)
+	app.Post("/personal/:kommun/bokning/typer/:type/ta-bort", in(authz.ObjAppointmentType, authz.ActEdit, h.typeDelete)...)
+	app.Get("/personal/:kommun/bokning/tider", in(authz.ObjSchedule, authz.ActRead, h.availabilityPage)...)
+	app.Post("/personal/:kommun/bokning/tider/:staff", in(authz.ObjSchedule, authz.ActEdit, h.availabilitySave)...)
+	app.Get("/personal/:kommun/bokning/installningar", in(authz.ObjAppointmentType, authz.ActRead, h.settingsPage)...)
+	app.Post("/personal/:kommun/bokning/installningar", in(authz.ObjAppointmentType, authz.ActEdit, h.settingsSave)...)
+	app.Post("/personal/:kommun/kalender/:id/flytta", in(authz.ObjBooking, authz.ActEdit, h.calendarMove)...)
 }
 
 // notAsStaff refuses a request carrying a staff session.
@@ -403,9 +430,7 @@ func (h *bookingHandlers) apiSaveType(c *fiber.Ctx) error {
 	if err := parseBody(c, &r); err != nil {
 		return err
 	}
-	id, err := h.store.SaveType(c.UserContext(), booking.AppointmentType{Name: r.Name, Mode: booking.Mode(r.Mode),
-		Duration: time.Duration(r.DurationMinutes) * time.Minute, BufferAfter: time.Duration(r.BufferMinutes) * time.Minute,
-		Counsellors: r.Counsellors, OnlineBookable: r.Online, Questions: r.Questions})
+	id, err := h.store.SaveType(c.UserContext(), r.appointmentType(uuid.Nil))
 	if err != nil {
 		return err
 	}
@@ -426,8 +451,8 @@ func (h *bookingHandlers) apiSaveAvailability(c *fiber.Ctx) error {
 		return err
 	}
 	// A counsellor edits only their own schedule (policies/policy.csv).
-	if a := tenant.ActingFrom(c.UserContext()); a.Role != "reception_admin" && a.AccountID != staff {
-		return apperr.New(apperr.Forbidden, "booking.error.own_schedule")
+	if err := ownSchedule(c.UserContext(), staff); err != nil {
+		return err
 	}
 	var r availabilityRequest
 	if err := parseBody(c, &r); err != nil {

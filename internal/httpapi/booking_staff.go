@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +39,8 @@ type calendarDay struct {
 }
 
 type calendarPage struct {
+	Nav                      bookingNav
+	Notice                   string
 	Slug, Kommun             string
 	Week                     bool
 	Days                     []calendarDay
@@ -68,7 +71,10 @@ func (h *bookingHandlers) calendarPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := calendarPage{Slug: k.Slug, Kommun: k.Name, Week: week}
+	p := calendarPage{Nav: navFor(c, "calendar"), Slug: k.Slug, Kommun: k.Name, Week: week}
+	if c.Query("flyttad") != "" {
+		p.Notice = h.tr.T(lang, "booking.move.done")
+	}
 	vy := "dag"
 	if week {
 		vy = "vecka"
@@ -99,9 +105,55 @@ func (h *bookingHandlers) calendarPage(c *fiber.Ctx) error {
 
 type calendarDetailPage struct {
 	form
+	Nav                                                bookingNav
 	Slug, ID, When, Type, Counsellor, Username, Status string
 	Booked                                             bool
 	QA                                                 []struct{ Q, A string }
+	// Move: the free times of the booking's type, every counsellor
+	// offering it, the current counsellor's first.
+	MoveSlots []moveSlot
+}
+
+type moveSlot struct {
+	Value, Label string
+	Selected     bool
+}
+
+// moveSlotsShown bounds the free times the move form lists.
+const moveSlotsShown = 80
+
+func (h *bookingHandlers) moveSlots(c *fiber.Ctx, b booking.Booking, chosen string) ([]moveSlot, error) {
+	ctx, lang := c.UserContext(), langOf(c)
+	slots, err := h.store.FreeSlots(ctx, b.TypeID, time.Time{}, time.Time{})
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, nil // a deactivated type: no new times, the booking can still be cancelled
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, names, err := h.names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(slots, func(x, y booking.Slot) int {
+		if (x.CounsellorID == b.CounsellorID) != (y.CounsellorID == b.CounsellorID) {
+			if x.CounsellorID == b.CounsellorID {
+				return -1
+			}
+			return 1
+		}
+		return x.Start.Compare(y.Start)
+	})
+	var out []moveSlot
+	for _, s := range slots {
+		if len(out) == moveSlotsShown {
+			break
+		}
+		v := s.CounsellorID.String() + "|" + s.Start.UTC().Format(time.RFC3339)
+		out = append(out, moveSlot{Value: v, Selected: v == chosen,
+			Label: bookingDay(lang, s.Start) + " " + bookingClock(s.Start) + " · " + names[s.CounsellorID]})
+	}
+	return out, nil
 }
 
 func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, error) {
@@ -114,7 +166,7 @@ func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, 
 		return calendarDetailPage{}, err
 	}
 	lang := langOf(c)
-	p := calendarDetailPage{form: f, Slug: kommunFrom(c).Slug, ID: b.ID.String(), When: bookingDay(lang, b.Start) + " " + bookingClock(b.Start) + "–" + bookingClock(b.End),
+	p := calendarDetailPage{form: f, Nav: navFor(c, "calendar"), Slug: kommunFrom(c).Slug, ID: b.ID.String(), When: bookingDay(lang, b.Start) + " " + bookingClock(b.Start) + "–" + bookingClock(b.End),
 		Type: b.TypeName, Counsellor: b.Counsellor, Username: b.Username, Status: h.tr.T(lang, "booking.status."+b.Status),
 		Booked: b.Status == "booked" && b.Start.After(time.Now())}
 	for i, q := range b.Questions {
@@ -122,7 +174,48 @@ func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, 
 			p.QA = append(p.QA, struct{ Q, A string }{q, b.Answers[i]})
 		}
 	}
+	if p.Booked {
+		if p.MoveSlots, err = h.moveSlots(c, b, f.Values["slot"]); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// calendarMove moves a booking to the chosen free time (of the same or
+// another counsellor offering its type) with a reason kept at the
+// reception, atomically: the old time is released only if the new one is
+// taken. The youth gets the neutral booking_changed notice.
+func (h *bookingHandlers) calendarMove(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	reason := c.FormValue("move_reason")
+	slot := c.FormValue("slot")
+	counsellor, at, err := parseSlot(slot)
+	var nb booking.Booking
+	if err == nil {
+		nb, err = h.store.Move(c.UserContext(), kommunFrom(c).ID, id, booking.Request{CounsellorID: counsellor, Start: at}, reason)
+	}
+	if err == nil {
+		return c.Redirect("/personal/"+kommunFrom(c).Slug+"/kalender?flyttad=1&datum="+nb.Start.In(booking.Stockholm).Format(time.DateOnly), fiber.StatusSeeOther)
+	}
+	f := newForm("move_reason", reason, "slot", slot)
+	if rerr := h.formError(c, &f, err); rerr != nil {
+		return rerr
+	}
+	if msg, ok := f.Errors["reason"]; ok { // the move form's own reason field
+		f.Errors["move_reason"] = msg
+		delete(f.Errors, "reason")
+	}
+	status := c.Response().StatusCode()
+	p, perr := h.detailData(c, f)
+	if perr != nil {
+		return perr
+	}
+	c.Status(status)
+	return h.render(c, "booking_detail", false, p)
 }
 
 func (h *bookingHandlers) calendarDetail(c *fiber.Ctx) error {

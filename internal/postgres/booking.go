@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,8 +112,8 @@ func (s BookingStore) SaveSettings(ctx context.Context, st booking.Settings) (er
 	if err != nil {
 		return err
 	}
-	if st.KeepDays < 0 || st.KeepDays > 365 || st.CutOff < 0 || st.CutOff > 7*24*time.Hour {
-		return apperr.New(apperr.Invalid, "booking.error.settings")
+	if err := st.Validate(); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
 		_, err := q.Exec(ctx, `INSERT INTO app.booking_settings (kommun_id, keep_days, cutoff_min) VALUES ($1, $2, $3)
@@ -141,6 +142,8 @@ func (s BookingStore) SaveType(ctx context.Context, t booking.AppointmentType) (
 	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
 		if t.ID == uuid.Nil {
 			t.ID = uuid.New()
+		} else if err := typeExists(ctx, q, k, t.ID); err != nil {
+			return err // an edit never creates, nor reaches another kommun's type
 		}
 		tag, err := q.Exec(ctx, `INSERT INTO app.booking_type (kommun_id, id, name, mode, duration_min, buffer_min, online, questions)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -159,7 +162,7 @@ func (s BookingStore) SaveType(ctx context.Context, t booking.AppointmentType) (
 		for _, c := range t.Counsellors {
 			if _, err := q.Exec(ctx, `INSERT INTO app.booking_type_counsellor (kommun_id, type_id, staff_id) VALUES ($1, $2, $3)`, k, t.ID, c); err != nil {
 				if apperr.Is(translate(err), apperr.Invalid) {
-					return apperr.InvalidFields(apperr.FieldError{Field: "counsellors", Key: "booking.error.counsellor"})
+					return apperr.InvalidFields(apperr.FieldError{Field: "counsellors", Key: "booking.error.unknown_counsellor"})
 				}
 				return err
 			}
@@ -169,26 +172,95 @@ func (s BookingStore) SaveType(ctx context.Context, t booking.AppointmentType) (
 	return t.ID, err
 }
 
-// Types returns the appointment types of the kommun of ctx (a youth sees
-// only the active, online-bookable ones).
+func typeExists(ctx context.Context, q Querier, k, id uuid.UUID) error {
+	var ok bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.booking_type WHERE kommun_id = $1 AND id = $2)`, k, id).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.NotFound, "booking.error.type")
+	}
+	return nil
+}
+
+// Types returns the active appointment types of the kommun of ctx (a
+// youth sees only the online-bookable ones).
 func (s BookingStore) Types(ctx context.Context) (ts []booking.AppointmentType, err error) {
 	defer apperr.Wrap(&err, "postgres.BookingTypes")
+	return s.listTypes(ctx, false)
+}
+
+// AllTypes returns every appointment type of the kommun of ctx for its
+// staff, inactive and not online-bookable ones too.
+func (s BookingStore) AllTypes(ctx context.Context) (ts []booking.AppointmentType, err error) {
+	defer apperr.Wrap(&err, "postgres.AllBookingTypes")
+	if tenant.ActingFrom(ctx).Actor != tenant.ActorStaff {
+		return nil, apperr.New(apperr.Forbidden, "error.forbidden")
+	}
+	return s.listTypes(ctx, true)
+}
+
+func (s BookingStore) listTypes(ctx context.Context, inactive bool) (ts []booking.AppointmentType, err error) {
 	k, err := kommunOf(ctx)
 	if err != nil {
 		return nil, err
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
-		ts, err = types(ctx, q, k, uuid.Nil)
+		ts, err = types(ctx, q, k, uuid.Nil, inactive)
 		return err
 	})
 	return ts, err
 }
 
-func types(ctx context.Context, q Querier, k, only uuid.UUID) ([]booking.AppointmentType, error) {
-	rows, err := q.Query(ctx, `SELECT t.id, t.name, t.mode, t.duration_min, t.buffer_min, t.online, t.questions,
+// SetTypeActive deactivates an appointment type of the kommun of ctx (no
+// new bookings; existing ones stay as they are) or activates it again.
+func (s BookingStore) SetTypeActive(ctx context.Context, id uuid.UUID, active bool) (err error) {
+	defer apperr.Wrap(&err, "postgres.SetBookingTypeActive")
+	k, err := kommunOf(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		tag, err := q.Exec(ctx, `UPDATE app.booking_type SET active = $3 WHERE kommun_id = $1 AND id = $2`, k, id, active)
+		if err == nil && tag.RowsAffected() != 1 {
+			return apperr.New(apperr.NotFound, "booking.error.type")
+		}
+		return err
+	})
+}
+
+// DeleteType deletes an appointment type of the kommun of ctx that was
+// never booked; one with bookings, past or future, is a Conflict
+// (booking.error.type_in_use): it can only be deactivated, so no booking
+// loses its type.
+func (s BookingStore) DeleteType(ctx context.Context, id uuid.UUID) (err error) {
+	defer apperr.Wrap(&err, "postgres.DeleteBookingType")
+	k, err := kommunOf(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		if err := typeExists(ctx, q, k, id); err != nil {
+			return err
+		}
+		var used bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.booking WHERE kommun_id = $1 AND type_id = $2)`, k, id).Scan(&used); err != nil {
+			return err
+		}
+		if used {
+			return apperr.New(apperr.Conflict, "booking.error.type_in_use")
+		}
+		_, err := q.Exec(ctx, `DELETE FROM app.booking_type WHERE kommun_id = $1 AND id = $2`, k, id)
+		return err
+	})
+}
+
+func types(ctx context.Context, q Querier, k, only uuid.UUID, inactive bool) ([]booking.AppointmentType, error) {
+	rows, err := q.Query(ctx, `SELECT t.id, t.name, t.mode, t.duration_min, t.buffer_min, t.online, t.questions, t.active,
 			coalesce((SELECT array_agg(c.staff_id ORDER BY c.staff_id) FROM app.booking_type_counsellor c
 			          WHERE c.kommun_id = t.kommun_id AND c.type_id = t.id), '{}')
-		FROM app.booking_type t WHERE t.kommun_id = $1 AND t.active AND ($2::uuid IS NULL OR t.id = $2) ORDER BY t.name, t.id`, k, nullUUID(only))
+		FROM app.booking_type t WHERE t.kommun_id = $1 AND (t.active OR $3) AND ($2::uuid IS NULL OR t.id = $2)
+		ORDER BY t.name, t.id`, k, nullUUID(only), inactive)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +268,7 @@ func types(ctx context.Context, q Querier, k, only uuid.UUID) ([]booking.Appoint
 		var t booking.AppointmentType
 		var mode string
 		var dur, buf int
-		err := r.Scan(&t.ID, &t.Name, &mode, &dur, &buf, &t.OnlineBookable, &t.Questions, &t.Counsellors)
+		err := r.Scan(&t.ID, &t.Name, &mode, &dur, &buf, &t.OnlineBookable, &t.Questions, &t.Active, &t.Counsellors)
 		t.KommunID, t.Mode, t.Duration, t.BufferAfter = k, booking.Mode(mode), time.Duration(dur)*time.Minute, time.Duration(buf)*time.Minute
 		return t, err
 	})
@@ -204,7 +276,7 @@ func types(ctx context.Context, q Querier, k, only uuid.UUID) ([]booking.Appoint
 
 // typeByID returns one active type of kommun k, NotFound if none.
 func typeByID(ctx context.Context, q Querier, k, id uuid.UUID) (booking.AppointmentType, error) {
-	ts, err := types(ctx, q, k, id)
+	ts, err := types(ctx, q, k, id, false)
 	if err != nil {
 		return booking.AppointmentType{}, err
 	}
@@ -236,7 +308,7 @@ func (s BookingStore) SaveAvailability(ctx context.Context, a booking.Availabili
 				horizon_days = EXCLUDED.horizon_days, min_notice_min = EXCLUDED.min_notice_min, holidays_open = EXCLUDED.holidays_open, updated_at = now()`,
 			k, a.CounsellorID, week, exc, a.HorizonDays, int(a.MinNotice/time.Minute), a.HolidaysOpen)
 		if apperr.Is(translate(err), apperr.Invalid) {
-			return apperr.InvalidFields(apperr.FieldError{Field: "counsellor", Key: "booking.error.counsellor"})
+			return apperr.InvalidFields(apperr.FieldError{Field: "counsellor", Key: "booking.error.unknown_counsellor"})
 		}
 		return err
 	})
@@ -497,6 +569,7 @@ func oneBooking(ctx context.Context, q Querier, k, id uuid.UUID, lock bool) (boo
 // reason and a neutral notice to the youth. The intake answers go (P18).
 func (s BookingStore) Cancel(ctx context.Context, kommunID, id uuid.UUID, reason string) (err error) {
 	defer apperr.Wrap(&err, "postgres.CancelBooking")
+	reason = strings.TrimSpace(reason) // a blank reason is none
 	a := tenant.ActingFrom(ctx)
 	by := map[tenant.ActorKind]string{tenant.ActorYouth: "youth", tenant.ActorStaff: "staff", tenant.ActorSystem: "system"}[a.Actor]
 	if by == "" || (a.Actor != tenant.ActorYouth && a.KommunID != kommunID) {
@@ -613,6 +686,7 @@ func (s BookingStore) Rebook(ctx context.Context, kommunID, id uuid.UUID, to boo
 // reception; the youth gets a neutral notice of the change.
 func (s BookingStore) Move(ctx context.Context, kommunID, id uuid.UUID, to booking.Request, reason string) (nb booking.Booking, err error) {
 	defer apperr.Wrap(&err, "postgres.MoveBooking")
+	reason = strings.TrimSpace(reason) // a blank reason is none
 	a := tenant.ActingFrom(ctx)
 	if a.Actor != tenant.ActorStaff || a.KommunID != kommunID {
 		return nb, apperr.New(apperr.NotFound, "booking.error.not_found")
