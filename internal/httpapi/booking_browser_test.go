@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -59,5 +61,63 @@ func TestBookingBrowserBookRebookCancel(t *testing.T) {
 	wantPath(t, f, "/mina-bokningar")
 	if html := evalT[string](b, `document.body.innerText`); !strings.Contains(html, "Du har inga kommande bokningar") {
 		t.Fatalf("after cancelling: %s", html)
+	}
+}
+
+// In a real headless Chromium on a 360 px screen, a counsellor opens a
+// youth's booking from the calendar, moves it to another free time with a
+// reason, and lands on the calendar with the booking at its new time; the
+// booking administration pages fit the screen.
+func TestBookingBrowserCounsellorMovesABooking(t *testing.T) {
+	t.Parallel()
+	s := newBookingSetup(t)
+	y := s.youth(t, "Lodjuret")
+	if res, body := bookingCall(t, y, http.MethodPost, "/api/v1/kommuner/nacka/bookings",
+		bookRequest{TypeID: s.typeID, CounsellorID: s.counselor, Start: s.at(9, 0)}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("book: %d %s", res.StatusCode, body)
+	}
+	c := s.se.client()
+	c.signInFully(t, "kurator@nacka.example")
+	base := s.se.listen(t)
+	b := newChromeTab(t, base)
+	yes := true
+	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: sessionCookie,
+		Value: c.cookies[sessionCookie], URL: base + "/", Path: "/", HTTPOnly: &yes, Secure: &yes,
+		SameSite: network.CookieSameSiteLax}); err != nil {
+		t.Fatalf("set the staff session cookie: %v", err)
+	}
+	staffPage := func(action chromedp.Action[chromedp.Void], what string) string {
+		t.Helper()
+		res, err := chromedp.RunResponse(b.ctx, action)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if res.Status != 200 {
+			t.Fatalf("%s: status %d", what, res.Status)
+		}
+		if w := evalT[[]int](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+			t.Errorf("%s: page is %d px wide on a %d px screen", what, w[0], w[1])
+		}
+		return evalT[string](b, `document.body.innerText`)
+	}
+	for _, p := range []string{"/personal/nacka/bokning/tider", "/personal/nacka/bokning/typer", "/personal/nacka/bokning/installningar"} {
+		staffPage(chromedp.Navigate(base+p), "open "+p)
+	}
+	staffPage(chromedp.Navigate(base+"/personal/nacka/kalender?datum="+s.day.Format(time.DateOnly)), "open the calendar")
+	staffPage(chromedp.Click(chromedp.CSS(`a[href^="/personal/nacka/kalender/"]`), chromedp.NodeVisible), "open the booking")
+	ten := s.counselor.String() + "|" + s.at(10, 0).UTC().Format(time.RFC3339)
+	b.do(chromedp.SetValue(chromedp.ID("slot"), ten),
+		chromedp.SendKeys(chromedp.ID("move_reason"), "Kuratorn har ett möte"))
+	text := staffPage(chromedp.Evaluate[chromedp.Void](`(() => { const el = document.querySelector('#move-form button[type=submit]'); el.form.requestSubmit(el); })()`), "move")
+	if !strings.Contains(text, "Bokningen är flyttad") || !strings.Contains(text, "10:00") {
+		t.Fatalf("after moving: %s", text)
+	}
+	if path := evalT[string](b, `location.pathname`); path != "/personal/nacka/kalender" {
+		t.Fatalf("after moving the counsellor is on %s", path)
+	}
+	var got string
+	s.nackaRow(t, `SELECT string_agg(status || ' ' || to_char(starts_at AT TIME ZONE 'Europe/Stockholm', 'HH24:MI'), ',' ORDER BY starts_at) FROM app.booking`, &got)
+	if got != "cancelled 09:00,booked 10:00" {
+		t.Fatalf("bookings after the move: %s", got)
 	}
 }
