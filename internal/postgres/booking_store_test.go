@@ -50,7 +50,7 @@ func newBookingWorld(t *testing.T) bookingWorld {
 	return w
 }
 
-func (w bookingWorld) newYouth(t *testing.T, name string) uuid.UUID {
+func (w bookingWorld) newYouth(t testing.TB, name string) uuid.UUID {
 	t.Helper()
 	a, err := w.db.CreateAccount(w.systemCtx, name, fmt.Sprintf("%s-%s", name, uuid.NewString()[:8]), "x", "sv")
 	if err != nil {

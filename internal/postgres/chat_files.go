@@ -92,11 +92,11 @@ func purgeFiles(ctx context.Context, q Querier, kommunID, id uuid.UUID) error {
 }
 
 // purgeEndedFilesSQL is the safety net's statement for files left of
-// ended conversations ($1: how many at most); it runs after the one for
+// ended conversations ($1: the kommun, $2: how many at most); it runs after the one for
 // messages.
-const purgeEndedFilesSQL = `DELETE FROM app.chat_file WHERE (kommun_id, id) IN (SELECT f.kommun_id, f.id FROM app.chat_file f
-	JOIN app.chat_conversation c ON c.kommun_id = f.kommun_id AND c.id = f.conversation_id WHERE c.status = 'ended'
-	AND NOT EXISTS (SELECT 1 FROM app.chat_message m WHERE m.kommun_id = f.kommun_id AND m.file_id = f.id) LIMIT $1)`
+const purgeEndedFilesSQL = `DELETE FROM app.chat_file WHERE kommun_id = $1 AND id = ANY (ARRAY(SELECT f.id FROM app.chat_file f
+	WHERE f.kommun_id = $1 AND f.conversation_id NOT IN ` + openConversations + `
+	AND NOT EXISTS (SELECT 1 FROM app.chat_message m WHERE m.kommun_id = f.kommun_id AND m.file_id = f.id) ORDER BY f.id LIMIT $2))`
 
 // fileRef scans the file columns of a message, NULL when it has none.
 type fileRef struct {

@@ -31,7 +31,7 @@ type world struct {
 	systemCtx context.Context
 }
 
-func newWorld(t *testing.T) world {
+func newWorld(t testing.TB) world {
 	t.Helper()
 	db, info := testenv.DB(t)
 	ctx := tenant.WithActing(context.Background(), tenant.System())
@@ -54,7 +54,7 @@ func newWorld(t *testing.T) world {
 	return w
 }
 
-func (w world) addStaff(t *testing.T, k tenant.Kommun, email, role string) uuid.UUID {
+func (w world) addStaff(t testing.TB, k tenant.Kommun, email, role string) uuid.UUID {
 	t.Helper()
 	id, err := w.db.UpsertStaff(w.systemCtx, postgres.NewStaff{Email: email, DisplayName: "Kurator", PasswordHash: "x"})
 	if err != nil {
