@@ -570,4 +570,33 @@ func TestBookingAdminMovePage(t *testing.T) {
 	if n := s.se.count(t, `SELECT count(*) FROM app.notice_outbox WHERE kind = 'booking_reminder' AND status = 'dropped'`); n != 2 {
 		t.Fatalf("withdrawn reminders of the old time: %d", n)
 	}
+
+	// A colleague starts offering the type: the form offers their times
+	// too, and the booking moves to them.
+	adminCtx := tenant.WithActing(s.se.system, tenant.Acting{Actor: tenant.ActorStaff, KommunID: s.nacka.ID, AccountID: s.admin, Role: "reception_admin"})
+	store := s.se.db.BookingStore()
+	var week booking.Week
+	for d := range week {
+		week[d] = []booking.Interval{{Start: 11 * 60, End: 14 * 60}}
+	}
+	if err := store.SaveAvailability(adminCtx, booking.Availability{CounsellorID: s.colleague, Week: week, HorizonDays: 28, HolidaysOpen: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.SaveType(adminCtx, booking.AppointmentType{ID: s.typeID, Name: "Besök", Mode: booking.ModeVisit, Duration: 45 * time.Minute,
+		Counsellors: []uuid.UUID{s.counselor, s.colleague}, OnlineBookable: true, Questions: []string{"Vad vill du prata om?"}}); err != nil {
+		t.Fatal(err)
+	}
+	var moved uuid.UUID
+	s.nackaRow(t, `SELECT id FROM app.booking WHERE status = 'booked'`, &moved)
+	detail = "/personal/nacka/kalender/" + moved.String()
+	one := s.colleague.String() + "|" + s.at(13, 0).UTC().Format(time.RFC3339)
+	if _, body := k.get(t, detail); !strings.Contains(body, `<option value="`+one+`">`) {
+		t.Fatalf("the colleague's time is not offered: %s", body)
+	}
+	if res, body := k.post(t, detail+"/flytta", url.Values{"slot": {one}, "move_reason": {"Kollegan tar över"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move to the colleague: %d %q", res.StatusCode, staffNotice(body))
+	}
+	if got := s.nackaText(t, `SELECT counsellor_id::text || ' ' || to_char(starts_at AT TIME ZONE 'Europe/Stockholm', 'HH24:MI') FROM app.booking WHERE status = 'booked'`); got != s.colleague.String()+" 13:00" {
+		t.Fatalf("after moving to the colleague: %s", got)
+	}
 }

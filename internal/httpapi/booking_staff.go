@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -109,9 +108,14 @@ type calendarDetailPage struct {
 	Slug, ID, When, Type, Counsellor, Username, Status string
 	Booked                                             bool
 	QA                                                 []struct{ Q, A string }
-	// Move: the free times of the booking's type, every counsellor
-	// offering it, the current counsellor's first.
-	MoveSlots []moveSlot
+	// Move: the free times of the booking's type by counsellor offering
+	// it, the booking's own counsellor first.
+	MoveGroups []moveGroup
+}
+
+type moveGroup struct {
+	Counsellor string
+	Slots      []moveSlot
 }
 
 type moveSlot struct {
@@ -119,14 +123,14 @@ type moveSlot struct {
 	Selected     bool
 }
 
-// moveSlotsShown bounds the free times the move form lists.
-const moveSlotsShown = 80
+// moveSlotsShown bounds the free times the move form lists per counsellor.
+const moveSlotsShown = 40
 
-func (h *bookingHandlers) moveSlots(c *fiber.Ctx, b booking.Booking, chosen string) ([]moveSlot, error) {
+func (h *bookingHandlers) moveGroups(c *fiber.Ctx, b booking.Booking, chosen string) ([]moveGroup, error) {
 	ctx, lang := c.UserContext(), langOf(c)
 	slots, err := h.store.FreeSlots(ctx, b.TypeID, time.Time{}, time.Time{})
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, nil // a deactivated type: no new times, the booking can still be cancelled
+		return nil, nil // a switched-off type: no new times, the booking can still be cancelled
 	}
 	if err != nil {
 		return nil, err
@@ -135,23 +139,25 @@ func (h *bookingHandlers) moveSlots(c *fiber.Ctx, b booking.Booking, chosen stri
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(slots, func(x, y booking.Slot) int {
-		if (x.CounsellorID == b.CounsellorID) != (y.CounsellorID == b.CounsellorID) {
-			if x.CounsellorID == b.CounsellorID {
-				return -1
-			}
-			return 1
+	var out []moveGroup
+	at := map[uuid.UUID]int{}
+	for _, s := range slots { // in order of start
+		i, ok := at[s.CounsellorID]
+		if !ok {
+			i = len(out)
+			at[s.CounsellorID] = i
+			out = append(out, moveGroup{Counsellor: names[s.CounsellorID]})
 		}
-		return x.Start.Compare(y.Start)
-	})
-	var out []moveSlot
-	for _, s := range slots {
-		if len(out) == moveSlotsShown {
-			break
+		if len(out[i].Slots) == moveSlotsShown {
+			continue
 		}
 		v := s.CounsellorID.String() + "|" + s.Start.UTC().Format(time.RFC3339)
-		out = append(out, moveSlot{Value: v, Selected: v == chosen,
-			Label: bookingDay(lang, s.Start) + " " + bookingClock(s.Start) + " · " + names[s.CounsellorID]})
+		out[i].Slots = append(out[i].Slots, moveSlot{Value: v, Selected: v == chosen, Label: bookingDay(lang, s.Start) + " " + bookingClock(s.Start)})
+	}
+	if i, ok := at[b.CounsellorID]; ok && i > 0 {
+		own := out[i]
+		out = append(out[:i], out[i+1:]...)
+		out = append([]moveGroup{own}, out...)
 	}
 	return out, nil
 }
@@ -175,7 +181,7 @@ func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, 
 		}
 	}
 	if p.Booked {
-		if p.MoveSlots, err = h.moveSlots(c, b, f.Values["slot"]); err != nil {
+		if p.MoveGroups, err = h.moveGroups(c, b, f.Values["slot"]); err != nil {
 			return p, err
 		}
 	}
