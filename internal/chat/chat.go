@@ -9,6 +9,49 @@
 // with that one conversation in the acting context (tenant.Acting
 // ConversationID), which row-level security reads.
 //
+// # Real time
+//
+// A change (a message, a pick-up, an acknowledgement, the end) is committed
+// to PostgreSQL first and only then announced on Redis pub/sub on the
+// conversation's channel. An announcement carries no content: every server
+// process holds one subscriber (internal/httpapi chatHub) that wakes its
+// local sockets of that conversation, and each socket reads what is new
+// from the database after the last message id its client has seen. A lost
+// announcement (a Redis restart) costs only delay: after reconnecting, the
+// hub wakes every local socket, and a periodic catch-up read runs anyway.
+//
+// The websocket protocol (GET .../conversation/ws for the youth and
+// .../conversations/{id}/ws for counsellors, ?after=<last seen id>):
+//
+//   - the server sends frames {"status", "position", "messages": [...],
+//     "typing", "delivered", "read"}: the state, messages after the
+//     client's resume point, whether the other side typed within the last
+//     TypingFor, and the highest ids of the client's own messages that the
+//     other side's client has received (delivered) and shown (read);
+//   - the client sends at most one small JSON object per frame:
+//     {"typing": true} (throttled by the client; kept in Redis for TypingFor,
+//     never in PostgreSQL), {"ack": id} (received up to message id) and
+//     {"read": id} (shown up to message id). An acknowledgement counts only
+//     for an existing message of the other side beyond what was recorded,
+//     from the conversation's own counsellor on the staff side; anything
+//     else is ignored without writing. Unknown fields are ignored; a frame
+//     that is not JSON or longer than the read limit closes the socket.
+//
+// # Feedback
+//
+// After a conversation with a signed-in youth ends, the youth's view asks
+// the Service's FeedbackAskers, in order, whether to offer a feedback step
+// (FeedbackAsker). The later feedback feature implements one; with none
+// registered, nothing is asked.
+//
+// # Booked chats
+//
+// A booking whose appointment type has mode chat gives the signed-in youth
+// a conversation with the booked counsellor: it is created (active, assigned
+// to that counsellor, linked to the booking) when either of them opens it
+// within BookedWindowBefore the start and BookedWindowAfter the end, and is
+// then an ordinary conversation: the same purge on end (P18) and idle end.
+//
 // The package is pure domain: the Store interface is implemented by
 // internal/postgres.
 package chat
@@ -61,11 +104,16 @@ const (
 
 // Limits.
 const (
-	MaxMessage    = 2000           // characters in one message
-	IdleAnonymous = 2 * time.Hour  // an anonymous conversation idle this long ends
-	IdleAccount   = 24 * time.Hour // a signed-in youth's conversation idle this long ends
-	MaxPoll       = 200            // messages one read returns at most
-	tokenBytes    = 32             // 256 bits
+	MaxMessage    = 2000            // characters in one message
+	IdleAnonymous = 2 * time.Hour   // an anonymous conversation idle this long ends
+	IdleAccount   = 24 * time.Hour  // a signed-in youth's conversation idle this long ends
+	MaxPoll       = 200             // messages one read returns at most
+	TypingFor     = 5 * time.Second // "typing" lasts this long after the last keystroke signal
+	// BookedWindowBefore and BookedWindowAfter bound when a booked chat can
+	// be opened: from this long before the start to this long after the end.
+	BookedWindowBefore = 15 * time.Minute
+	BookedWindowAfter  = 30 * time.Minute
+	tokenBytes         = 32 // 256 bits
 )
 
 // AgeRanges and Topics are the choices of the optional pre-chat form.
@@ -94,6 +142,54 @@ type Conversation struct {
 	EndedAt      time.Time `json:"ended_at,omitzero"`
 	EndedBy      EndedBy   `json:"ended_by,omitempty"`
 	Answers      Answers   `json:"answers"`
+	BookingID    uuid.UUID `json:"booking_id,omitzero"`
+	// Seen is how far each side's client has received and shown the
+	// other side's messages.
+	Seen Seen `json:"-"`
+}
+
+// Seen holds the delivered and read marks of both sides: YouthRead is the
+// highest staff message id the youth's client has shown, and so on.
+type Seen struct {
+	YouthDelivered, YouthRead, StaffDelivered, StaffRead int64
+}
+
+// Of returns what side has received and shown of the other side's messages.
+func (s Seen) Of(side Sender) (delivered, read int64) {
+	if side == FromYouth {
+		return s.YouthDelivered, s.YouthRead
+	}
+	return s.StaffDelivered, s.StaffRead
+}
+
+// Other returns the other side.
+func (s Sender) Other() Sender {
+	if s == FromYouth {
+		return FromStaff
+	}
+	return FromYouth
+}
+
+// Mark is one acknowledgement: side's client has received (Read false) or
+// shown (Read true) the other side's messages up to ID.
+type Mark struct {
+	Side Sender
+	ID   int64
+	Read bool
+}
+
+// FeedbackPrompt is a feedback step offered after a conversation ended:
+// an i18n key for the invitation and the link to follow.
+type FeedbackPrompt struct {
+	Key string
+	URL string
+}
+
+// FeedbackAsker is the seam for the feedback feature: after a signed-in
+// youth's conversation ended, it may offer a feedback step. It must not
+// read anything of the conversation's content (there is none left).
+type FeedbackAsker interface {
+	AskAfter(ctx context.Context, c Conversation) (FeedbackPrompt, bool)
 }
 
 // Message is one message of a conversation; ids grow within a kommun.
@@ -138,12 +234,74 @@ type Store interface {
 	// answers in the same transaction; Conflict (chat.error.ended) if it
 	// already ended.
 	End(ctx context.Context, id uuid.UUID, by EndedBy, now time.Time) error
+	// Mark records an acknowledgement if m.ID is a message of the other
+	// side in the open conversation id beyond the recorded mark; it
+	// reports whether anything changed and writes nothing otherwise.
+	Mark(ctx context.Context, id uuid.UUID, m Mark) (bool, error)
+	// Booked returns the conversation of the chat booking bookingID,
+	// creating it (active, assigned to the booked counsellor) if it does
+	// not exist yet. NotFound if the actor may not see the booking or it
+	// is not a booked chat appointment; Conflict (chat.error.booked_window)
+	// outside the window around its time.
+	// With tokenHash, the conversation's token becomes the one hashed
+	// (the youth's browser reaches it as a drop-in one).
+	Booked(ctx context.Context, bookingID uuid.UUID, now time.Time, tokenHash []byte) (Conversation, error)
+	// BookedChats lists the staff member's booked chat appointments whose
+	// window is open at now, with their conversation if it exists.
+	BookedChats(ctx context.Context, staffID uuid.UUID, now time.Time) ([]BookedChat, error)
+}
+
+// BookedChat is a booked chat appointment as a counsellor's list shows it.
+type BookedChat struct {
+	BookingID    uuid.UUID
+	Start, End   time.Time
+	Conversation uuid.UUID // uuid.Nil until opened
 }
 
 // Service is the chat's use cases.
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	// FeedbackAskers are asked, in order, after a signed-in youth's
+	// conversation ended; none asks nothing.
+	FeedbackAskers []FeedbackAsker
+}
+
+// Feedback returns the first feedback step an asker offers for the ended
+// conversation c of a signed-in youth; none for anonymous ones.
+func (s *Service) Feedback(ctx context.Context, c Conversation) (FeedbackPrompt, bool) {
+	if c.Status != Ended || c.AccountID == uuid.Nil {
+		return FeedbackPrompt{}, false
+	}
+	for _, a := range s.FeedbackAskers {
+		if p, ok := a.AskAfter(ctx, c); ok {
+			return p, true
+		}
+	}
+	return FeedbackPrompt{}, false
+}
+
+// Acknowledge records that side's client received (read false) or showed
+// (read true) the other side's messages up to id. Ids that are not
+// positive are ignored; the store ignores the rest that do not count.
+func (s *Service) Acknowledge(ctx context.Context, conv uuid.UUID, side Sender, id int64, read bool) (bool, error) {
+	if id <= 0 || (side != FromYouth && side != FromStaff) {
+		return false, nil
+	}
+	return s.Store.Mark(ctx, conv, Mark{Side: side, ID: id, Read: read})
+}
+
+// OpenBooked opens the conversation of a chat booking for its counsellor
+// (token "") or its signed-in youth, whose browser then holds the returned
+// token.
+func (s *Service) OpenBooked(ctx context.Context, bookingID uuid.UUID, forYouth bool) (Conversation, string, error) {
+	var token string
+	var hash []byte
+	if forYouth {
+		token, hash = NewToken()
+	}
+	c, err := s.Store.Booked(ctx, bookingID, s.now(), hash)
+	return c, token, err
 }
 
 func (s *Service) now() time.Time {

@@ -2,16 +2,21 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/storsthlm/mottagning/internal/apperr"
 	"github.com/storsthlm/mottagning/internal/chat"
+	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
 // Real time. A change (a message, a pick-up, the end) is committed to
@@ -64,7 +69,7 @@ func chatSameOrigin(c *fiber.Ctx) error {
 func (h *chatHandlers) youthSocket() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		id, _ := conn.Locals(localChatConv).(uuid.UUID)
-		h.serveSocket(conn, id)
+		h.serveSocket(conn, id, chat.FromYouth)
 	})
 }
 
@@ -76,21 +81,33 @@ func (h *chatHandlers) staffSocket() fiber.Handler {
 			_ = conn.WriteJSON(fiber.Map{"error": "not_found"})
 			return
 		}
-		h.serveSocket(conn, id)
+		h.serveSocket(conn, id, chat.FromStaff)
 	})
 }
 
-// socketFrame is what the server sends: the state and new messages.
+// socketFrame is what the server sends: the state, new messages, whether
+// the other side is typing, and how far the other side's client has
+// received (Delivered) and shown (Read) this side's messages.
 type socketFrame struct {
-	Status   chat.Status    `json:"status"`
-	Position int            `json:"position"`
-	Messages []chat.Message `json:"messages"`
+	Status    chat.Status    `json:"status"`
+	Position  int            `json:"position"`
+	Messages  []chat.Message `json:"messages"`
+	Typing    bool           `json:"typing"`
+	Delivered int64          `json:"delivered"`
+	Read      int64          `json:"read"`
+}
+
+// socketIn is what a client may send; unknown fields are ignored.
+type socketIn struct {
+	Typing bool  `json:"typing"`
+	Ack    int64 `json:"ack"`
+	Read   int64 `json:"read"`
 }
 
 // serveSocket sends the messages after the query's after, then every new
-// one as it is announced, until the conversation ends or the client goes.
-// The client may send {"ack": id} to move its resume point.
-func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID) {
+// one and every change of state as it is announced, until the conversation
+// ends or the client goes. side is who the client is.
+func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat.Sender) {
 	ctx, _ := conn.Locals(localChatCtx).(context.Context)
 	if ctx == nil {
 		return
@@ -103,39 +120,68 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID) {
 		_ = conn.WriteJSON(fiber.Map{"error": "not_found"})
 		return
 	}
-	sub := h.rdb.Subscribe(ctx, h.chatChannel(conv.KommunID, id))
-	defer sub.Close()
-	announced := sub.Channel()
+	sub := h.hub.subscribe(h.chatChannel(conv.KommunID, id))
+	defer h.hub.unsubscribe(sub)
+	member := uuid.NewString() // this socket in the youth's presence set
+	if side == chat.FromYouth {
+		h.present(ctx, id, member)
+		defer h.absent(context.WithoutCancel(ctx), id, member)
+	}
+	var current atomic.Pointer[chat.Conversation]
+	current.Store(&conv)
 
-	// The reader: acknowledgements, and noticing the client left.
+	// The reader: typing signals, acknowledgements, and noticing the
+	// client left. A frame that is not JSON or too long ends the socket.
 	gone := make(chan struct{})
+	var closeCode atomic.Int32
 	conn.SetReadLimit(chatReadLimit)
 	go func() {
 		defer close(gone)
 		for {
-			var in struct {
-				Ack int64 `json:"ack"`
-			}
-			if err := conn.ReadJSON(&in); err != nil {
+			kind, data, err := conn.ReadMessage()
+			if err != nil {
+				if errors.Is(err, websocket.ErrReadLimit) {
+					closeCode.Store(websocket.CloseMessageTooBig)
+				}
 				return
 			}
+			var in socketIn
+			if kind != websocket.TextMessage || json.Unmarshal(data, &in) != nil {
+				closeCode.Store(websocket.CloseUnsupportedData)
+				return
+			}
+			h.socketInput(ctx, current.Load(), side, in)
 		}
 	}()
 
-	var last chat.Status
+	var sent socketFrame
+	first := true
 	tick := time.NewTicker(chatCatchUp)
 	defer tick.Stop()
+	var typingTimer *time.Timer
+	defer func() {
+		if typingTimer != nil {
+			typingTimer.Stop()
+		}
+	}()
 	for {
 		conv, err := h.svc.Store.Conversation(ctx, id)
 		if err != nil {
 			return
 		}
+		current.Store(&conv)
 		msgs, err := h.svc.Messages(ctx, id, after)
 		if err != nil {
 			return
 		}
-		if len(msgs) > 0 || conv.Status != last {
-			f := socketFrame{Status: conv.Status, Messages: msgs}
+		f := socketFrame{Status: conv.Status, Messages: msgs}
+		f.Delivered, f.Read = conv.Seen.Of(side.Other())
+		var typingLeft time.Duration
+		if conv.Status == chat.Active {
+			typingLeft = h.typingLeft(ctx, id, side.Other())
+			f.Typing = typingLeft > 0
+		}
+		if first || len(msgs) > 0 || f.Status != sent.Status || f.Typing != sent.Typing || f.Delivered != sent.Delivered || f.Read != sent.Read {
 			if f.Messages == nil {
 				f.Messages = []chat.Message{}
 			}
@@ -149,19 +195,123 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID) {
 			if len(msgs) > 0 {
 				after = msgs[len(msgs)-1].ID
 			}
-			last = conv.Status
+			sent, first = f, false
 		}
 		if conv.Status == chat.Ended {
 			_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "ended"))
 			return
 		}
+		// While the other side is typing, look again when it lapses.
+		var typingC <-chan time.Time
+		if typingTimer != nil {
+			typingTimer.Stop()
+			typingTimer = nil
+		}
+		if typingLeft > 0 {
+			typingTimer = time.NewTimer(typingLeft + 50*time.Millisecond)
+			typingC = typingTimer.C
+		}
 		select {
 		case <-gone:
+			if code := int(closeCode.Load()); code != 0 {
+				_ = conn.SetWriteDeadline(time.Now().Add(chatWriteWait))
+				_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
+			}
 			return
-		case <-announced:
+		case <-sub.wake:
+		case <-typingC:
 		case <-tick.C:
+			if side == chat.FromYouth {
+				h.present(ctx, id, member)
+			}
 		}
 	}
+}
+
+// socketInput handles one frame from a client: a typing signal or an
+// acknowledgement. What does not count is ignored without writing.
+func (h *chatHandlers) socketInput(ctx context.Context, conv *chat.Conversation, side chat.Sender, in socketIn) {
+	if conv == nil || conv.Status != chat.Active {
+		return
+	}
+	if side == chat.FromStaff && conv.CounsellorID != tenant.ActingFrom(ctx).AccountID {
+		return // a colleague looking on neither types nor reads for the counsellor
+	}
+	changed := false
+	if in.Typing {
+		changed = h.typing(ctx, conv.ID, side)
+	}
+	for _, m := range []struct {
+		id   int64
+		read bool
+	}{{in.Ack, false}, {in.Read, true}} {
+		ok, err := h.svc.Acknowledge(ctx, conv.ID, side, m.id, m.read)
+		if err != nil {
+			h.log.Warn("chat: acknowledgement failed", "err", err)
+		}
+		changed = changed || ok
+	}
+	if changed {
+		h.announce(ctx, conv.KommunID, conv.ID)
+	}
+}
+
+// Typing is ephemeral: a Redis key per conversation and side that lapses
+// after chat.TypingFor, never written to PostgreSQL.
+func (s *Server) chatTypingKey(id uuid.UUID, side chat.Sender) string {
+	return s.prefix + "chat:typing:" + id.String() + ":" + string(side)
+}
+
+// typing records that side is typing; it reports whether that is news
+// (the other side's sockets need waking) or only prolongs it.
+func (h *chatHandlers) typing(ctx context.Context, id uuid.UUID, side chat.Sender) bool {
+	key := h.chatTypingKey(id, side)
+	fresh, err := h.rdb.SetNX(ctx, key, "1", chat.TypingFor).Result()
+	if err != nil {
+		return false
+	}
+	if !fresh {
+		_ = h.rdb.Expire(ctx, key, chat.TypingFor).Err()
+	}
+	return fresh
+}
+
+// typingLeft returns how much longer side counts as typing (0: not).
+func (h *chatHandlers) typingLeft(ctx context.Context, id uuid.UUID, side chat.Sender) time.Duration {
+	d, err := h.rdb.PTTL(ctx, h.chatTypingKey(id, side)).Result()
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
+// Presence: a sorted set per conversation of the youth's open sockets on
+// every replica, each scored with when it lapses unless refreshed; a
+// socket refreshes it on each catch-up tick and removes itself on close.
+const chatPresenceTTL = 3 * chatCatchUp
+
+func (s *Server) chatPresenceKey(id uuid.UUID) string {
+	return s.prefix + "chat:present:" + id.String()
+}
+
+func (h *chatHandlers) present(ctx context.Context, id uuid.UUID, member string) {
+	key := h.chatPresenceKey(id)
+	until := float64(time.Now().Add(chatPresenceTTL).UnixMilli())
+	if err := h.rdb.ZAdd(ctx, key, redis.Z{Score: until, Member: member}).Err(); err == nil {
+		_ = h.rdb.Expire(ctx, key, 2*chatPresenceTTL).Err()
+	}
+}
+
+func (h *chatHandlers) absent(ctx context.Context, id uuid.UUID, member string) {
+	_ = h.rdb.ZRem(ctx, h.chatPresenceKey(id), member).Err()
+}
+
+// youthPresent reports whether the youth of conversation id has a socket
+// open on any replica. If Redis cannot tell, it answers yes (no notice is
+// better than a wrong one).
+func (h *chatHandlers) youthPresent(ctx context.Context, id uuid.UUID) bool {
+	n, err := h.rdb.ZCount(ctx, h.chatPresenceKey(id), strconv.FormatInt(time.Now().UnixMilli(), 10), "+inf").Result()
+	return err != nil || n > 0
 }
 
 // staffOpenCheck answers "not found" before the upgrade for a conversation

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,9 +10,11 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storsthlm/mottagning/internal/chat"
+	"github.com/storsthlm/mottagning/internal/testenv"
 )
 
 // chatReplica starts a second server on the same database and Redis as
@@ -136,6 +139,68 @@ func TestChatRealTimeAcrossReplicasAndResume(t *testing.T) {
 		}
 		if f.Status == chat.Ended {
 			break
+		}
+	}
+}
+
+// chatPair sets up an anonymous youth on replica a and a counsellor of
+// nacka on replica b who picked the conversation up, both with sockets.
+func chatPair(t *testing.T, a, b staffEnv) (youth *browser, counsellor *staffClient, id uuid.UUID, youthWS, staffWS *websocket.Conn) {
+	t.Helper()
+	baseA, baseB := a.listen(t), b.listen(t)
+	youth = newBrowser(a.env)
+	id = chatJoin(t, a, youth, "nacka", url.Values{})
+	counsellor, _ = chatStaff(t, b, "nacka")
+	if res, body := counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/queue/pickup", nil); res.StatusCode != 200 {
+		t.Fatalf("pick up on replica B: %d %s", res.StatusCode, body)
+	}
+	var err error
+	if youthWS, _, err = chatDial(t, baseA, "/api/v1/chat/nacka/conversation/ws?after=0", youth.cookies, baseA); err != nil {
+		t.Fatalf("youth socket on replica A: %v", err)
+	}
+	t.Cleanup(func() { youthWS.Close() })
+	if staffWS, _, err = chatDial(t, baseB, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/ws?after=0", counsellor.cookies, baseB); err != nil {
+		t.Fatalf("counsellor socket on replica B: %v", err)
+	}
+	t.Cleanup(func() { staffWS.Close() })
+	return youth, counsellor, id, youthWS, staffWS
+}
+
+func TestChatSocketsSurviveRedisRestartAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	r := testenv.NewPrivateRedis(t)
+	a := chatEnvOf(t, staffEnvOf(t, newEnvOn(t, r.Client, "")))
+	b := chatReplica(t, a)
+	youth, counsellor, id, youthWS, staffWS := chatPair(t, a, b)
+	msgs := "/api/v1/kommuner/nacka/chat/conversations/" + id.String() + "/messages"
+	counsellor.api(t, http.MethodPost, msgs, map[string]string{"body": "före"})
+	chatReadUntil(t, youthWS, "före")
+
+	r.Restart()
+	counsellor.csrf = "" // CSRF tokens live in Redis: after a restart the page is reloaded
+
+	// Sent after the restart, through replica B, to the socket that the
+	// youth opened on replica A before it; and back.
+	if res, body := counsellor.api(t, http.MethodPost, msgs, map[string]string{"body": "efter omstarten"}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("sending after the restart: %d %s", res.StatusCode, body)
+	}
+	chatReadUntil(t, youthWS, "efter omstarten")
+	if res, body := chatAPI(t, youth, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "svar efter"}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("youth sending after the restart: %d %s", res.StatusCode, body)
+	}
+	chatReadUntil(t, staffWS, "svar efter")
+	// One subscriber per process, not per socket: two pattern
+	// subscriptions (one per replica, renewed after the restart) and no
+	// channel subscriptions.
+	ctx := context.Background()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		list, err := r.Client.ClientList(ctx).Result()
+		psub, sub := strings.Count(list, " psub=1 "), strings.Count(list, " sub=")-strings.Count(list, " sub=0 ")
+		if err == nil && psub == 2 && sub == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis has %d pattern subscribers and %d channel subscribers (%v); want 2 and none:\n%s", psub, sub, err, list)
 		}
 	}
 }

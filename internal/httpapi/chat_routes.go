@@ -28,7 +28,8 @@ func (s *Server) chatRoutes(app *fiber.App, api fiber.Router) {
 	if !ok {
 		return
 	}
-	h := &chatHandlers{Server: s, svc: &chat.Service{Store: db.Chat(), Now: s.receptionNow}}
+	h := &chatHandlers{Server: s, svc: &chat.Service{Store: db.Chat(), Now: s.receptionNow}, hub: newChatHub(s.rdb, s.prefix, s.log)}
+	app.Hooks().OnShutdown(h.hub.close)
 
 	// The youth side: anyone may join during chat hours (P1); afterwards
 	// only the holder of the conversation's token reaches it.
@@ -80,6 +81,7 @@ func (s *Server) chatDeletionHooks() []account.DeletionHook {
 type chatHandlers struct {
 	*Server
 	svc *chat.Service
+	hub *chatHub // the process's one Redis subscriber for the sockets
 }
 
 // Abuse limits: new conversations per client address, messages per conversation.

@@ -24,7 +24,12 @@ import (
 // drop-in chat open around the clock, every day.
 func chatEnv(t *testing.T) staffEnv {
 	t.Helper()
-	se := newStaffEnv(t)
+	return chatEnvOf(t, newStaffEnv(t))
+}
+
+// chatEnvOf opens the chat of nacka and botkyrka around the clock in se.
+func chatEnvOf(t *testing.T, se staffEnv) staffEnv {
+	t.Helper()
 	admin := adminConn(t, se.env)
 	page := `{"display_name":"Mottagningen","holidays_open":true,"services":{"chat":true,"chat_hours":[` +
 		strings.Repeat(`[{"start":0,"end":1440}],`, 6) + `[{"start":0,"end":1440}]]}}`

@@ -34,7 +34,12 @@ type staffEnv struct {
 
 func newStaffEnv(t *testing.T) staffEnv {
 	t.Helper()
-	e := newEnv(t)
+	return staffEnvOf(t, newEnv(t))
+}
+
+// staffEnvOf is newStaffEnv over an env of the test's choosing.
+func staffEnvOf(t *testing.T, e env) staffEnv {
+	t.Helper()
 	off := new(atomic.Int64)
 	start := time.Now()
 	e.srv.accounts.Now = func() time.Time { return start.Add(time.Duration(off.Load())) }

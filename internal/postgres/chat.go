@@ -57,7 +57,8 @@ func (db *DB) ChatStore() ChatStore {
 const convColumns = `c.id, c.kommun_id, coalesce(c.account_id, '00000000-0000-0000-0000-000000000000'), c.account_id IS NULL,
 	c.status, coalesce(c.counsellor_id, '00000000-0000-0000-0000-000000000000'), c.created_at,
 	coalesce(c.picked_up_at, 'epoch'), coalesce(c.ended_at, 'epoch'), coalesce(c.ended_by, ''),
-	coalesce(a.age_range, ''), coalesce(a.topic, '')`
+	coalesce(a.age_range, ''), coalesce(a.topic, ''), coalesce(c.booking_id, '00000000-0000-0000-0000-000000000000'),
+	c.youth_delivered, c.youth_read, c.staff_delivered, c.staff_read`
 
 const convFrom = ` FROM app.chat_conversation c LEFT JOIN app.chat_answer a ON a.kommun_id = c.kommun_id AND a.conversation_id = c.id `
 
@@ -65,7 +66,8 @@ func scanConv(row pgx.Row) (chat.Conversation, error) {
 	var c chat.Conversation
 	var picked, ended time.Time
 	err := row.Scan(&c.ID, &c.KommunID, &c.AccountID, &c.Anonymous, &c.Status, &c.CounsellorID, &c.CreatedAt,
-		&picked, &ended, &c.EndedBy, &c.Answers.AgeRange, &c.Answers.Topic)
+		&picked, &ended, &c.EndedBy, &c.Answers.AgeRange, &c.Answers.Topic, &c.BookingID,
+		&c.Seen.YouthDelivered, &c.Seen.YouthRead, &c.Seen.StaffDelivered, &c.Seen.StaffRead)
 	if picked.After(time.Unix(0, 0)) {
 		c.PickedUpAt = picked
 	}
@@ -383,6 +385,116 @@ func (s ChatStore) End(ctx context.Context, id uuid.UUID, by chat.EndedBy, now t
 		}
 		return purgeConversation(ctx, q, kommunID, id)
 	})
+}
+
+// Mark records a delivered or read mark of one side, only forward and only
+// for an existing message of the other side; on the staff side only the
+// conversation's own counsellor's client counts.
+func (s ChatStore) Mark(ctx context.Context, id uuid.UUID, m chat.Mark) (changed bool, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatMark")
+	var set, col string
+	switch {
+	case m.Side == chat.FromYouth && m.Read:
+		col, set = "youth_read", "youth_read = $2, youth_delivered = greatest(youth_delivered, $2)"
+	case m.Side == chat.FromYouth:
+		col, set = "youth_delivered", "youth_delivered = $2"
+	case m.Side == chat.FromStaff && m.Read:
+		col, set = "staff_read", "staff_read = $2, staff_delivered = greatest(staff_delivered, $2)"
+	case m.Side == chat.FromStaff:
+		col, set = "staff_delivered", "staff_delivered = $2"
+	default:
+		return false, nil
+	}
+	var counsellor any
+	if m.Side == chat.FromStaff {
+		counsellor = tenant.ActingFrom(ctx).AccountID
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		tag, err := q.Exec(ctx, `UPDATE app.chat_conversation c SET `+set+`
+			WHERE c.id = $1 AND c.status = 'active' AND c.`+col+` < $2 AND ($3::uuid IS NULL OR c.counsellor_id = $3)
+			  AND EXISTS (SELECT 1 FROM app.chat_message msg WHERE msg.kommun_id = c.kommun_id AND msg.conversation_id = c.id
+			              AND msg.id = $2 AND msg.sender = $4)`, id, m.ID, counsellor, string(m.Side.Other()))
+		changed = err == nil && tag.RowsAffected() > 0
+		return err
+	})
+	return changed, err
+}
+
+// Booked returns the conversation of a chat booking, creating it at the
+// first opening within the window around the appointment.
+func (s ChatStore) Booked(ctx context.Context, bookingID uuid.UUID, now time.Time, tokenHash []byte) (c chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatBooked")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		var kommunID, counsellor uuid.UUID
+		var account *uuid.UUID
+		var mode, status string
+		var start, end time.Time
+		// Row-level security shows a youth their own bookings and staff
+		// their kommun's.
+		err := q.QueryRow(ctx, `SELECT kommun_id, counsellor_id, account_id, mode, status, starts_at, ends_at FROM app.booking WHERE id = $1`,
+			bookingID).Scan(&kommunID, &counsellor, &account, &mode, &status, &start, &end)
+		if err != nil {
+			return notFoundAs(err, "chat.error.no_booking")
+		}
+		a := tenant.ActingFrom(ctx)
+		if mode != "chat" || status != "booked" || account == nil || (a.Actor == tenant.ActorStaff && a.AccountID != counsellor) {
+			return apperr.New(apperr.NotFound, "chat.error.no_booking")
+		}
+		if now.Before(start.Add(-chat.BookedWindowBefore)) || now.After(end.Add(chat.BookedWindowAfter)) {
+			return apperr.New(apperr.Conflict, "chat.error.booked_window")
+		}
+		var id uuid.UUID
+		err = asSystemIn(ctx, q, kommunID, func(ctx context.Context) error {
+			if _, err := q.Exec(ctx, `INSERT INTO app.chat_conversation (kommun_id, id, account_id, status, counsellor_id, created_at, picked_up_at, last_activity_at, booking_id)
+				VALUES ($1, $2, $3, 'active', $4, $5, $5, $5, $6) ON CONFLICT (kommun_id, booking_id) WHERE booking_id IS NOT NULL DO NOTHING`,
+				kommunID, uuid.New(), *account, counsellor, now, bookingID); err != nil {
+				return err
+			}
+			var st chat.Status
+			if err := q.QueryRow(ctx, `SELECT id, status FROM app.chat_conversation WHERE kommun_id = $1 AND booking_id = $2`, kommunID, bookingID).
+				Scan(&id, &st); err != nil {
+				return err
+			}
+			if st == chat.Ended {
+				return apperr.New(apperr.Conflict, "chat.error.ended")
+			}
+			if tokenHash != nil {
+				_, err := q.Exec(ctx, `UPDATE app.chat_conversation SET token_hash = $3 WHERE kommun_id = $1 AND id = $2`, kommunID, id, tokenHash)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return asSystemIn(ctx, q, kommunID, func(ctx context.Context) error {
+			c, err = scanConv(q.QueryRow(ctx, `SELECT `+convColumns+convFrom+`WHERE c.kommun_id = $1 AND c.id = $2`, kommunID, id))
+			return err
+		})
+	})
+	return c, err
+}
+
+// BookedChats lists the staff member's chat appointments open now.
+func (s ChatStore) BookedChats(ctx context.Context, staffID uuid.UUID, now time.Time) (out []chat.BookedChat, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatBookedChats")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		rows, err := q.Query(ctx, `SELECT b.id, b.starts_at, b.ends_at, coalesce(c.id, '00000000-0000-0000-0000-000000000000')
+			FROM app.booking b LEFT JOIN app.chat_conversation c ON c.kommun_id = b.kommun_id AND c.booking_id = b.id
+			WHERE b.counsellor_id = $1 AND b.mode = 'chat' AND b.status = 'booked' AND b.account_id IS NOT NULL
+			  AND b.starts_at - $3::interval <= $2 AND b.ends_at + $4::interval >= $2 AND (c.status IS NULL OR c.status <> 'ended')
+			ORDER BY b.starts_at`, staffID, now, chat.BookedWindowBefore, chat.BookedWindowAfter)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (chat.BookedChat, error) {
+			var b chat.BookedChat
+			err := r.Scan(&b.BookingID, &b.Start, &b.End, &b.Conversation)
+			return b, err
+		})
+		return err
+	})
+	return out, err
 }
 
 func purgeConversation(ctx context.Context, q Querier, kommunID, id uuid.UUID) error {
