@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -201,6 +204,126 @@ func TestChatSocketsSurviveRedisRestartAcrossReplicas(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("Redis has %d pattern subscribers and %d channel subscribers (%v); want 2 and none:\n%s", psub, sub, err, list)
+		}
+	}
+}
+
+// chatReadFrame reads frames until one satisfies ok and returns it.
+func chatReadFrame(t *testing.T, ws *websocket.Conn, what string, ok func(socketFrame) bool) socketFrame {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f socketFrame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok(f) {
+			return f
+		}
+	}
+}
+
+func TestChatTypingDeliveredAndReadAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	a := chatEnv(t)
+	b := chatReplica(t, a)
+	youth, counsellor, id, youthWS, staffWS := chatPair(t, a, b)
+	_, body := counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "hej"})
+	var staffMsg chat.Message
+	if err := json.Unmarshal([]byte(body), &staffMsg); err != nil || staffMsg.ID == 0 {
+		t.Fatalf("sending: %s", body)
+	}
+	chatReadUntil(t, youthWS, "hej")
+	_, body = chatAPI(t, youth, http.MethodPost, "/api/v1/chat/nacka/conversation/messages", map[string]string{"body": "hallå"})
+	var youthMsg chat.Message
+	if err := json.Unmarshal([]byte(body), &youthMsg); err != nil {
+		t.Fatal(body)
+	}
+	chatReadUntil(t, staffWS, "hallå")
+	marks := func() string {
+		var s string
+		if err := adminConn(t, a.env).QueryRow(context.Background(), `SELECT format('%s/%s/%s/%s', youth_delivered, youth_read, staff_delivered, staff_read)
+			FROM app.chat_conversation WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	// Acknowledgements that do not count write nothing: the youth's own
+	// message, one beyond the newest, a negative id, an unknown field.
+	for _, in := range []string{
+		fmt.Sprintf(`{"ack":%d}`, youthMsg.ID), fmt.Sprintf(`{"read":%d}`, youthMsg.ID+1000),
+		`{"ack":-3}`, `{"hello":"world"}`,
+	} {
+		if err := youthWS.WriteMessage(websocket.TextMessage, []byte(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Typing reaches the counsellor on the other replica, and not the
+	// youth's own socket as the other side's typing.
+	if err := youthWS.WriteJSON(map[string]bool{"typing": true}); err != nil {
+		t.Fatal(err)
+	}
+	chatReadFrame(t, staffWS, "typing", func(f socketFrame) bool { return f.Typing })
+	if got := marks(); got != "0/0/0/0" {
+		t.Errorf("marks after acknowledgements that do not count: %s; want 0/0/0/0", got)
+	}
+	if n := chatCount(t, a, `SELECT count(*) FROM app.chat_message WHERE conversation_id = $1`, id); n != 2 {
+		t.Errorf("%d messages; typing must not write any", n)
+	}
+
+	// Delivered, then read, of the counsellor's message.
+	_ = youthWS.WriteJSON(map[string]int64{"ack": staffMsg.ID})
+	chatReadFrame(t, staffWS, "delivered", func(f socketFrame) bool { return f.Delivered == staffMsg.ID })
+	_ = youthWS.WriteJSON(map[string]int64{"read": staffMsg.ID})
+	f := chatReadFrame(t, staffWS, "read", func(f socketFrame) bool { return f.Read == staffMsg.ID })
+	if f.Delivered != staffMsg.ID {
+		t.Errorf("read %d but delivered %d", f.Read, f.Delivered)
+	}
+	// The counsellor reads the youth's message; a colleague looking on does not count.
+	colleague, _ := chatStaff(t, b, "nacka")
+	baseB := b.listen(t)
+	otherWS, _, err := chatDial(t, baseB, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/ws?after=0", colleague.cookies, baseB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherWS.Close()
+	chatReadUntil(t, otherWS, "hallå")
+	_ = otherWS.WriteJSON(map[string]int64{"read": youthMsg.ID})
+	_ = staffWS.WriteJSON(map[string]int64{"read": youthMsg.ID})
+	chatReadFrame(t, youthWS, "read by the counsellor", func(f socketFrame) bool { return f.Read == youthMsg.ID })
+	// Going back is ignored; the acknowledgement after it shows it was handled.
+	_, body = counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": "två"})
+	var second chat.Message
+	if err := json.Unmarshal([]byte(body), &second); err != nil {
+		t.Fatal(body)
+	}
+	chatReadUntil(t, youthWS, "två")
+	_ = youthWS.WriteJSON(map[string]int64{"read": 1})
+	_ = youthWS.WriteJSON(map[string]int64{"ack": second.ID})
+	chatReadFrame(t, staffWS, "the second delivered", func(f socketFrame) bool { return f.Delivered == second.ID })
+	if got, want := marks(), fmt.Sprintf("%d/%d/%d/%d", second.ID, staffMsg.ID, youthMsg.ID, youthMsg.ID); got != want {
+		t.Errorf("marks %s; want %s (delivered/read of the youth, then of the counsellor)", got, want)
+	}
+}
+
+func TestChatSocketClosesOnBadFrames(t *testing.T) {
+	t.Parallel()
+	a := chatEnv(t)
+	_, _, _, youthWS, staffWS := chatPair(t, a, a)
+	for ws, in := range map[*websocket.Conn][]byte{youthWS: []byte("not json"), staffWS: []byte(`{"ack":"` + strings.Repeat("9", 5000) + `"}`)} {
+		chatReadFrame(t, ws, "the first frame", func(socketFrame) bool { return true })
+		if err := ws.WriteMessage(websocket.TextMessage, in); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var err error
+		for err == nil {
+			_, _, err = ws.ReadMessage()
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || (ce.Code != websocket.CloseUnsupportedData && ce.Code != websocket.CloseMessageTooBig) {
+			t.Errorf("after a bad frame (%d bytes): %v; want a clean close 1003 or 1009", len(in), err)
 		}
 	}
 }

@@ -11,6 +11,40 @@
   var status = root.getAttribute("data-chat-status") || "";
   var mine = root.getAttribute("data-chat-mine");
   var csrf = null;
+  var ws = null;
+  // Typing, delivered and read (websocket only). The typing line and the
+  // mark under one's own last message change only when their state does,
+  // so a screen reader hears them calmly, never per keystroke.
+  var typingEl = document.getElementById("chat-typing");
+  var seenEl = document.createElement("span");
+  seenEl.className = "chat-message__seen";
+  var lastOther = 0, lastMine = 0, delivered = 0, read = 0, readSent = 0, typingSent = 0;
+  Array.prototype.forEach.call(list.querySelectorAll("li[data-id]"), function (li) {
+    var id = parseInt(li.getAttribute("data-id"), 10) || 0;
+    if (li.className.indexOf("chat-message--mine") >= 0) { lastMine = Math.max(lastMine, id); } else { lastOther = Math.max(lastOther, id); }
+  });
+
+  function sendWS(o) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(o)); }
+  }
+
+  function showSeen() {
+    var text = "";
+    if (lastMine > 0 && read >= lastMine) { text = root.getAttribute("data-chat-read-text"); }
+    else if (lastMine > 0 && delivered >= lastMine) { text = root.getAttribute("data-chat-delivered-text"); }
+    var li = list.querySelector('li[data-id="' + lastMine + '"]');
+    if (!text || !li) { if (seenEl.parentNode) { seenEl.parentNode.removeChild(seenEl); } return; }
+    if (seenEl.parentNode !== li) { li.appendChild(seenEl); }
+    if (seenEl.textContent !== " · " + text) { seenEl.textContent = " · " + text; }
+  }
+
+  function markRead() {
+    if (document.visibilityState === "visible" && lastOther > readSent) {
+      readSent = lastOther;
+      sendWS({ read: lastOther });
+    }
+  }
+  document.addEventListener("visibilitychange", markRead);
 
   function token() {
     if (csrf) { return Promise.resolve(csrf); }
@@ -29,6 +63,8 @@
     body.textContent = m.body;
     li.appendChild(body);
     list.appendChild(li);
+    if (m.sender === mine) { lastMine = m.id; } else { lastOther = m.id; }
+    showSeen();
     root.dispatchEvent(new CustomEvent("chat:message", { detail: { li: li, message: m } }));
   }
 
@@ -58,6 +94,10 @@
   }
 
   if (form) {
+    form.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - typingSent > 3000) { typingSent = now; sendWS({ typing: true }); }
+    });
     form.addEventListener("submit", function (ev) {
       var ta = form.querySelector("textarea");
       if (!ta || ta.value.trim() === "") { return; }
@@ -79,7 +119,7 @@
     var wsPath = root.getAttribute("data-chat-ws");
     if (!wsPath || !window.WebSocket) { poll(); return; }
     var opened = false;
-    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsPath + "?after=" + last);
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + wsPath + "?after=" + last);
     ws.onopen = function () { opened = true; };
     ws.onmessage = function (ev) {
       var j;
@@ -89,7 +129,13 @@
         status = j.status;
         if (status === "ended" || status === "active") { refresh(); }
       }
-      ws.send(JSON.stringify({ ack: last }));
+      var typingText = j.typing ? typingEl && typingEl.getAttribute("data-text") : "";
+      if (typingEl && typingEl.textContent !== typingText) { typingEl.textContent = typingText; }
+      delivered = j.delivered || 0;
+      read = j.read || 0;
+      showSeen();
+      if (lastOther > 0) { sendWS({ ack: lastOther }); }
+      markRead();
     };
     ws.onclose = function () {
       if (status === "ended") { return; }
