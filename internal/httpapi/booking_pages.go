@@ -10,6 +10,7 @@ import (
 
 	"github.com/storsthlm/mottagning/internal/apperr"
 	"github.com/storsthlm/mottagning/internal/booking"
+	"github.com/storsthlm/mottagning/internal/chat"
 )
 
 // The youth's booking pages: /:kommun/boka (choose a type and a free
@@ -202,6 +203,7 @@ type myBookingView struct {
 	KommunID                             uuid.UUID
 	TypeID                               uuid.UUID
 	Upcoming, Changeable                 bool
+	ChatURL                              string // a chat appointment whose chat can be opened now
 }
 
 type myBookingsPage struct {
@@ -224,6 +226,10 @@ func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
 			Status: h.tr.T(lang, "booking.status."+b.Status)}
 		if b.CancelledBy == "staff" {
 			v.Reason = b.CancelReason
+		}
+		if b.Mode == booking.ModeChat && b.Status == "booked" && v.Slug != "" &&
+			!now.Before(b.Start.Add(-chat.BookedWindowBefore)) && !now.After(b.End.Add(chat.BookedWindowAfter)) {
+			v.ChatURL = "/" + v.Slug + "/chatt/bokning/" + v.ID
 		}
 		if b.Start.After(now) && b.Status == "booked" {
 			v.Upcoming, v.Changeable = true, v.Slug != ""

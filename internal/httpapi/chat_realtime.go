@@ -153,6 +153,12 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat
 			h.socketInput(ctx, current.Load(), side, in)
 		}
 	}()
+	// The reader must be done before the handler returns: the server
+	// reuses the connection's buffers afterwards.
+	defer func() {
+		_ = conn.Close()
+		<-gone
+	}()
 
 	var sent socketFrame
 	first := true

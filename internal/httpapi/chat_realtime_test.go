@@ -17,15 +17,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/storsthlm/mottagning/internal/chat"
+	"github.com/storsthlm/mottagning/internal/notify"
 	"github.com/storsthlm/mottagning/internal/testenv"
 )
 
 // chatReplica starts a second server on the same database and Redis as
-// se, as another `serve` replica would be, and returns it as a staffEnv.
-func chatReplica(t *testing.T, se staffEnv) staffEnv {
+// se, as another `serve` replica would be, and returns it as a staffEnv;
+// mutate may change its dependencies.
+func chatReplica(t *testing.T, se staffEnv, mutate ...func(*Deps)) staffEnv {
 	t.Helper()
-	srv, err := newServer(Deps{Config: se.srv.cfg, Store: se.db, Redis: se.srv.rdb, RedisPrefix: se.srv.prefix, Authz: se.srv.authz,
-		Registry: prometheus.NewRegistry(), Accounts: se.srv.accounts, AccountDB: se.db})
+	d := Deps{Config: se.srv.cfg, Store: se.db, Redis: se.srv.rdb, RedisPrefix: se.srv.prefix, Authz: se.srv.authz,
+		Registry: prometheus.NewRegistry(), Accounts: se.srv.accounts, AccountDB: se.db}
+	for _, m := range mutate {
+		m(&d)
+	}
+	srv, err := newServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,5 +331,150 @@ func TestChatSocketClosesOnBadFrames(t *testing.T) {
 		if !errors.As(err, &ce) || (ce.Code != websocket.CloseUnsupportedData && ce.Code != websocket.CloseMessageTooBig) {
 			t.Errorf("after a bad frame (%d bytes): %v; want a clean close 1003 or 1009", len(in), err)
 		}
+	}
+}
+
+func TestChatNewMessageNoticeOnlyWhenTheSignedInYouthIsAway(t *testing.T) {
+	t.Parallel()
+	se := chatEnv(t)
+	base := se.listen(t)
+	youth := newBrowser(se.env)
+	youth.register(t, "stjarnfall", "en lång fras att minnas")
+	id := chatJoin(t, se, youth, "nacka", url.Values{})
+	var account uuid.UUID
+	if err := adminConn(t, se.env).QueryRow(context.Background(), `SELECT account_id FROM app.chat_conversation WHERE id = $1`, id).Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	counsellor, _ := chatStaff(t, se, "nacka")
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/queue/pickup", map[string]string{"id": id.String()})
+	send := func(body string) {
+		t.Helper()
+		if res, b := counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+id.String()+"/messages", map[string]string{"body": body}); res.StatusCode != http.StatusCreated {
+			t.Fatalf("sending: %d %s", res.StatusCode, b)
+		}
+	}
+	notices := func() int {
+		return chatCount(t, se, `SELECT count(*) FROM app.notice_outbox WHERE account_id = $1 AND kind = 'new_message'`, account)
+	}
+	perNotice := len(notify.Channels) // one row per channel; the worker picks those switched on
+
+	send("hemligt innehåll")
+	if n := notices(); n != perNotice {
+		t.Fatalf("%d notice rows after a message to an away youth; want %d", n, perNotice)
+	}
+	if n := chatCount(t, se, `SELECT count(*) FROM app.notice_outbox WHERE account_id = $1 AND payload::text LIKE '%hemligt%'`, account); n != 0 {
+		t.Error("a notice carries the message's content")
+	}
+	send("en till")
+	if n := notices(); n != perNotice {
+		t.Errorf("%d notice rows after a second message within 15 minutes; want still %d", n, perNotice)
+	}
+
+	// With a socket open (on any replica) the youth is present: no notice,
+	// even once the 15 minutes have passed.
+	se.srv.rdb.Del(context.Background(), se.srv.chatNoticeKey(id))
+	ws, _, err := chatDial(t, base, "/api/v1/chat/nacka/conversation/ws?after=0", youth.cookies, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatReadUntil(t, ws, "en till") // the socket is registered before its first frame
+	send("medan du är här")
+	if n := notices(); n != perNotice {
+		t.Errorf("%d notice rows after a message while the youth's socket is open; want still %d", n, perNotice)
+	}
+	ws.Close()
+	for deadline := time.Now().Add(10 * time.Second); !time.Now().After(deadline); time.Sleep(50 * time.Millisecond) {
+		if se.srv.rdb.ZCard(context.Background(), se.srv.chatPresenceKey(id)).Val() == 0 {
+			break
+		}
+	}
+	send("när du har gått")
+	if n := notices(); n != 2*perNotice {
+		t.Errorf("%d notice rows after the youth left; want %d", n, 2*perNotice)
+	}
+
+	// An anonymous youth has no contact: no notice.
+	anon := newBrowser(se.env)
+	aid := chatJoin(t, se, anon, "nacka", url.Values{})
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/queue/pickup", map[string]string{"id": aid.String()})
+	before := chatCount(t, se, `SELECT count(*) FROM app.notice_outbox`)
+	counsellor.api(t, http.MethodPost, "/api/v1/kommuner/nacka/chat/conversations/"+aid.String()+"/messages", map[string]string{"body": "hej"})
+	if n := chatCount(t, se, `SELECT count(*) FROM app.notice_outbox`); n != before {
+		t.Errorf("a message to an anonymous youth queued %d notices", n-before)
+	}
+}
+
+// askFeedback is a feedback feature stand-in: it offers a step after every
+// conversation it is asked about.
+type askFeedback struct{}
+
+func (askFeedback) AskAfter(_ context.Context, c chat.Conversation) (chat.FeedbackPrompt, bool) {
+	return chat.FeedbackPrompt{Key: "chat.heading", URL: "/tyck-till/" + c.ID.String()}, true
+}
+
+func TestChatFeedbackSeamAfterTheEndOfASignedInYouthsConversation(t *testing.T) {
+	t.Parallel()
+	plain := chatEnv(t)
+	withAsker := chatReplica(t, plain, func(d *Deps) { d.ChatFeedback = []chat.FeedbackAsker{askFeedback{}} })
+	end := func(se staffEnv, b *browser) (uuid.UUID, string) {
+		t.Helper()
+		id := chatJoin(t, se, b, "nacka", url.Values{})
+		res, _ := b.post(t, "/nacka/chatt", "/nacka/chatt/avsluta", url.Values{})
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, id.String()) {
+			t.Fatalf("ending: %d to %q", res.StatusCode, loc)
+		}
+		_, page := b.get(t, loc)
+		return id, page
+	}
+	youth := newBrowser(withAsker.env)
+	youth.register(t, "tallkotten", "en lång fras att minnas")
+	id, page := end(withAsker, youth)
+	if !strings.Contains(page, `id="chat-feedback"`) || !strings.Contains(page, "/tyck-till/"+id.String()) {
+		t.Error("the signed-in youth is not offered the feedback step after the end")
+	}
+	// Another youth following the same link, and anonymous visitors, are not asked.
+	stranger := newBrowser(withAsker.env)
+	stranger.register(t, "grankotten", "en lång fras att minnas")
+	if _, page := stranger.get(t, chatEndedURL("nacka", id)); strings.Contains(page, "chat-feedback") {
+		t.Error("another youth is offered feedback on someone else's conversation")
+	}
+	if _, page := end(withAsker, newBrowser(withAsker.env)); strings.Contains(page, "chat-feedback") {
+		t.Error("an anonymous visitor is asked for feedback")
+	}
+	// Without a feedback feature nothing is asked.
+	other := newBrowser(plain.env)
+	other.register(t, "kottenlos", "en lång fras att minnas")
+	if _, page := end(plain, other); strings.Contains(page, "chat-feedback") || !strings.Contains(page, "avslutat") {
+		t.Error("the default asks for feedback, or the ended notice is missing")
+	}
+}
+
+func TestChatAvailabilityOnTheReceptionPageAndColleaguesOnTheQueue(t *testing.T) {
+	t.Parallel()
+	se := chatEnv(t)
+	visitor := newBrowser(se.env)
+	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, `id="chat-now"`) || !strings.Contains(page, "alla kuratorer är upptagna") {
+		t.Error("the reception page does not say the chat is open but everyone is busy")
+	}
+	a, _ := chatStaff(t, se, "nacka")
+	b, _ := chatStaff(t, se, "nacka")
+	if res, body := a.api(t, http.MethodPut, "/api/v1/kommuner/nacka/chat/availability", map[string]string{"status": "available"}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("setting the status: %d %s", res.StatusCode, body)
+	}
+	if res, _ := b.api(t, http.MethodPut, "/api/v1/kommuner/nacka/chat/availability", map[string]string{"status": "på lunch"}); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown status: %d; want 400", res.StatusCode)
+	}
+	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, "en kurator kan svara dig") {
+		t.Error("the reception page does not say a counsellor is available")
+	}
+	_, page := b.get(t, "/personal/nacka/chatt")
+	i := strings.Index(page, `id="colleague-status"`)
+	if i < 0 || !strings.Contains(page[i:], ": Tillgänglig") {
+		t.Error("the queue page does not show the colleague's status")
+	}
+	// A reception without chat says nothing about it.
+	if _, page := visitor.get(t, "/solna"); strings.Contains(page, `id="chat-now"`) {
+		t.Error("a reception without an open chat shows the chat's availability")
 	}
 }

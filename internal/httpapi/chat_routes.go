@@ -28,7 +28,7 @@ func (s *Server) chatRoutes(app *fiber.App, api fiber.Router) {
 	if !ok {
 		return
 	}
-	h := &chatHandlers{Server: s, svc: &chat.Service{Store: db.Chat(), Now: s.receptionNow}, hub: newChatHub(s.rdb, s.prefix, s.log)}
+	h := &chatHandlers{Server: s, svc: &chat.Service{Store: db.Chat(), Now: s.receptionNow, FeedbackAskers: s.chatAsk}, hub: newChatHub(s.rdb, s.prefix, s.log)}
 	app.Hooks().OnShutdown(h.hub.close)
 
 	// The youth side: anyone may join during chat hours (P1); afterwards
@@ -43,6 +43,9 @@ func (s *Server) chatRoutes(app *fiber.App, api fiber.Router) {
 	api.Post("/chat/:kommun/conversation/messages", s.resolveKommun, h.visitor(true), h.apiYouthSend)
 	api.Delete("/chat/:kommun/conversation", s.resolveKommun, h.visitor(true), h.apiYouthEnd)
 	api.Get("/chat/:kommun/conversation/ws", s.resolveKommun, h.visitor(true), chatSameOrigin, h.youthSocket())
+	// Booked chat appointments (chat_booked.go).
+	app.Post("/:kommun/chatt/bokning/:booking", s.resolveKommun, s.requireYouth, h.youthOpenBooked)
+	api.Post("/chat/:kommun/bookings/:booking/conversation", s.resolveKommun, s.requireYouth, h.apiYouthOpenBooked)
 
 	// The counsellors' side: their kommun only (P5).
 	in := func(act string, hs ...fiber.Handler) []fiber.Handler {
@@ -67,6 +70,8 @@ func (s *Server) chatRoutes(app *fiber.App, api fiber.Router) {
 	api.Delete("/kommuner/:kommun/chat/conversations/:id", in(authz.ActEnd, h.apiStaffEnd)...)
 	api.Get("/kommuner/:kommun/chat/conversations/:id/ws", in(authz.ActRead, h.staffOpenCheck, chatSameOrigin, h.staffSocket())...)
 	h.chatFileRoutes(app, api, in)
+	app.Post("/personal/:kommun/chatt/bokning/:booking", in(authz.ActJoin, h.staffOpenBooked)...)
+	api.Post("/kommuner/:kommun/chat/bookings/:booking/conversation", in(authz.ActJoin, h.apiStaffOpenBooked)...)
 }
 
 // chatDeletionHooks are the hooks every account deletion runs (P16, P24):

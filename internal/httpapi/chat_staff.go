@@ -28,6 +28,13 @@ type chatQueueData struct {
 	MyStatus         string
 	AvailableText    string
 	Statuses         []chatOption
+	Colleagues       []chatOption // each colleague's name (Value) and status (Label)
+	Booked           []chatBookedView
+}
+
+// chatBookedView is a booked chat appointment on the counsellor's queue page.
+type chatBookedView struct {
+	BookingID, ConvID, Time string
 }
 
 type chatColleague struct{ ID, Name string }
@@ -82,6 +89,34 @@ func (h *chatHandlers) renderQueue(c *fiber.Ctx, f form, notice string) error {
 		}
 	}
 	d.AvailableText = h.tr.Tf(lang, "chat.availability.count", map[string]any{"Count": available})
+	me := tenant.ActingFrom(ctx).AccountID
+	if db := h.receptionDB(); db != nil {
+		members, err := db.KommunStaff(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range members {
+			if m.StaffID == me {
+				continue
+			}
+			st := avail[m.StaffID]
+			if st == "" {
+				st = "none"
+			}
+			d.Colleagues = append(d.Colleagues, chatOption{Value: m.DisplayName, Label: h.tr.T(lang, "chat.availability."+st)})
+		}
+	}
+	booked, err := h.svc.Store.BookedChats(ctx, me, h.receptionNow())
+	if err != nil {
+		return err
+	}
+	for _, b := range booked {
+		v := chatBookedView{BookingID: b.BookingID.String(), Time: b.Start.In(reception.Stockholm).Format("15:04") + "–" + b.End.In(reception.Stockholm).Format("15:04")}
+		if b.Conversation != uuid.Nil {
+			v.ConvID = b.Conversation.String()
+		}
+		d.Booked = append(d.Booked, v)
+	}
 	for _, a := range chatAvailabilities {
 		d.Statuses = append(d.Statuses, chatOption{Value: a, Label: h.tr.T(lang, "chat.availability."+a)})
 	}
@@ -188,7 +223,7 @@ func (h *chatHandlers) staffSend(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	h.announce(c.UserContext(), kommunFrom(c).ID, id)
+	h.afterMessage(c.UserContext(), kommunFrom(c).ID, id, chat.FromStaff)
 	return h.staffBack(c, id)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/storsthlm/mottagning/internal/apperr"
 	"github.com/storsthlm/mottagning/internal/chat"
 	"github.com/storsthlm/mottagning/internal/reception"
+	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
 // chatOption is one choice of a select.
@@ -41,6 +42,10 @@ type chatYouthData struct {
 	Topics                []chatOption
 	Ended                 bool
 	NobodyAvailable       bool
+	ConvID                string
+	// Feedback: the feedback step offered after a signed-in youth's
+	// conversation ended (chat.FeedbackAsker), if any.
+	FeedbackText, FeedbackURL string
 }
 
 func (h *chatHandlers) messageViews(lang string, msgs []chat.Message, mine chat.Sender) []chatMessageView {
@@ -79,7 +84,11 @@ func (h *chatHandlers) renderYouth(c *fiber.Ctx, f form, ended bool) error {
 	if page != nil {
 		d.Phone, d.Email, d.Address = page.Phone, page.Email, page.Address
 	}
+	if ended {
+		h.feedbackStep(c, &d)
+	}
 	if id, ok := chatConvFrom(c); ok {
+		d.ConvID = id.String()
 		conv, err := h.svc.Store.Conversation(ctx, id)
 		if err != nil {
 			return err
@@ -169,7 +178,31 @@ func (h *chatHandlers) youthEnd(c *fiber.Ctx) error {
 	}
 	h.announce(c.UserContext(), kommunFrom(c).ID, id)
 	h.clearChatCookie(c, kommunFrom(c).Slug)
-	return c.Redirect("/"+kommunFrom(c).Slug+"/chatt?avslutat=1", fiber.StatusSeeOther)
+	return c.Redirect(chatEndedURL(kommunFrom(c).Slug, id), fiber.StatusSeeOther)
+}
+
+// chatEndedURL is the youth's page after the end of conversation id; for
+// a signed-in youth it leads to the feedback step, if one is offered.
+func chatEndedURL(slug string, id uuid.UUID) string {
+	return "/" + slug + "/chatt?avslutat=1&samtal=" + id.String()
+}
+
+// feedbackStep asks the feedback seam about the conversation named in the
+// query, for the signed-in youth it belongs to (row-level security shows a
+// youth only their own); anonymous visitors and strangers get nothing.
+func (h *chatHandlers) feedbackStep(c *fiber.Ctx, d *chatYouthData) {
+	ctx := c.UserContext()
+	id, err := uuid.Parse(c.Query("samtal"))
+	if err != nil || tenant.ActingFrom(ctx).Actor != tenant.ActorYouth {
+		return
+	}
+	conv, err := h.svc.Store.Conversation(ctx, id)
+	if err != nil {
+		return
+	}
+	if p, ok := h.svc.Feedback(ctx, conv); ok {
+		d.FeedbackText, d.FeedbackURL = h.tr.T(langOf(c), p.Key), p.URL
+	}
 }
 
 // chatStateJSON is the youth's view of their conversation.
@@ -267,7 +300,7 @@ func (h *chatHandlers) sendJSON(c *fiber.Ctx, id uuid.UUID, from chat.Sender) er
 	if err != nil {
 		return err
 	}
-	h.announce(c.UserContext(), kommunFrom(c).ID, id)
+	h.afterMessage(c.UserContext(), kommunFrom(c).ID, id, from)
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 

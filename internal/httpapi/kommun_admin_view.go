@@ -28,6 +28,7 @@ type receptionView struct {
 	Week          []dayView
 	Exceptions    []exceptionView
 	Services      []serviceView
+	ChatNow       string // the public page: chat open now, and whether counsellors are free
 	Languages     string
 	Accessibility string
 }

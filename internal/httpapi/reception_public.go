@@ -136,7 +136,27 @@ func (s *Server) kommunPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Render("kommun", s.page(c, true, s.receptionViewOf(langOf(c), k, p, published, s.receptionNow())))
+	lang, now := langOf(c), s.receptionNow()
+	v := s.receptionViewOf(lang, k, p, published, now)
+	if k.Active() && p.Services.Chat && p.ChatSchedule().At(now).Open {
+		v.ChatNow = s.chatNowText(c.UserContext(), lang, k.ID)
+	}
+	return c.Render("kommun", s.page(c, true, v))
+}
+
+// chatNowText says, while the chat is open, whether counsellors are free to
+// answer; "" if Redis cannot tell (the page then shows only the hours).
+func (s *Server) chatNowText(ctx context.Context, lang string, kommunID uuid.UUID) string {
+	n, err := s.chatAvailableCount(ctx, kommunID)
+	switch {
+	case err != nil:
+		return ""
+	case n == 0:
+		return s.tr.T(lang, "chat.now.busy")
+	case n == 1:
+		return s.tr.T(lang, "chat.now.one")
+	}
+	return s.tr.Tf(lang, "chat.now.many", map[string]any{"Count": n})
 }
 
 // publishedPrivacyURL is the kommun's privacy policy: the published

@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/storsthlm/mottagning/internal/account"
+	"github.com/storsthlm/mottagning/internal/chat"
 	"github.com/storsthlm/mottagning/internal/config"
 	"github.com/storsthlm/mottagning/internal/i18n"
 	"github.com/storsthlm/mottagning/internal/notify"
@@ -58,6 +59,9 @@ type Deps struct {
 	AccountDB   AccountStore
 	DevOutbox   *notify.DevOutbox // dev only: the SMS and e-mail shown at /dev/outbox
 	Jobs        JobRunner         // the background jobs and "run now" (nil: the job page lists none)
+	// ChatFeedback are asked after a signed-in youth's conversation ended
+	// (chat.FeedbackAsker; none: nothing is asked).
+	ChatFeedback []chat.FeedbackAsker
 }
 
 // AccountStore is what the account, Min profil, staff sign-in and platform
@@ -91,6 +95,7 @@ type Server struct {
 	limiter   *redis_rate.Limiter
 	devOutbox *notify.DevOutbox
 	jobs      JobRunner
+	chatAsk   []chat.FeedbackAsker
 }
 
 // New builds the Fiber app with every route and middleware. It returns an
@@ -117,7 +122,8 @@ func newServer(d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: d.Config, store: d.Store, rdb: d.Redis, prefix: d.RedisPrefix, authz: d.Authz,
 		log: d.Logger, tr: tr, reg: d.Registry, secret: secret,
-		accounts: d.Accounts, accountDB: d.AccountDB, limiter: redis_rate.NewLimiter(d.Redis), devOutbox: d.DevOutbox, jobs: d.Jobs}
+		accounts: d.Accounts, accountDB: d.AccountDB, limiter: redis_rate.NewLimiter(d.Redis), devOutbox: d.DevOutbox, jobs: d.Jobs,
+		chatAsk: d.ChatFeedback}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -71,7 +71,12 @@
   // A change of state reloads the page; once ended, the youth's token is
   // gone, so the youth goes to the page that says the conversation ended.
   function refresh() {
-    if (status === "ended" && mine === "youth") { window.location.replace(location.pathname + "?avslutat=1"); return; }
+    if (status === "ended" && mine === "youth") {
+      // data-chat-ended names the conversation, so a signed-in youth's page
+      // can offer the feedback step (chat.FeedbackAsker).
+      window.location.replace(root.getAttribute("data-chat-ended") || location.pathname + "?avslutat=1");
+      return;
+    }
     window.location.reload();
   }
 
