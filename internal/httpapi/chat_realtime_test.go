@@ -465,7 +465,7 @@ func TestChatAvailabilityOnTheReceptionPageAndColleaguesOnTheQueue(t *testing.T)
 	if res, _ := b.api(t, http.MethodPut, "/api/v1/kommuner/nacka/chat/availability", map[string]string{"status": "på lunch"}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("an unknown status: %d; want 400", res.StatusCode)
 	}
-	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, "en kurator kan svara dig") {
+	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, `en kurator kan svara dig. <a href="/nacka/chatt">`) || !strings.Contains(page, "</html>") {
 		t.Error("the reception page does not say a counsellor is available")
 	}
 	_, page := b.get(t, "/personal/nacka/chatt")
