@@ -95,8 +95,26 @@ func TestBookingReminderQueuedWithdrawnAndMoved(t *testing.T) {
 		}
 	}
 
-	// A booking less than 24 hours away gets no reminder (Monday 10:00).
+	// A reminder still due goes through the send-time decision like every
+	// notice (P12): this youth has given no contact nor consent, so it is
+	// dropped, not sent.
 	other := w.newYouth(t, "Igelkotten")
+	ob, err := w.store.Book(youthIn(w.a, other), booking.Request{TypeID: w.typeA, CounsellorID: w.world.staffA, Start: w.slot(9, 0).AddDate(0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reminder uuid.UUID
+	if err := testenv.Admin(t, w.dbinfo).QueryRow(context.Background(), `SELECT id FROM app.notice_outbox
+		WHERE account_id = $1 AND kind = 'booking_reminder' AND channel = 'sms'`, other).Scan(&reminder); err != nil {
+		t.Fatal(err)
+	}
+	st, err := w.db.StartNoticeSend(context.Background(), reminder, time.Minute)
+	if err != nil || st.Step != postgres.StepDropped || st.Notice.Payload.Booking != ob.ID || !st.Notice.Payload.At.Equal(ob.Start) {
+		t.Fatalf("send-time decision on a reminder: %+v %v", st, err)
+	}
+
+	// A booking less than 24 hours away gets no reminder (Monday 10:00).
+	other = w.newYouth(t, "Bävern")
 	if _, err := w.store.Book(youthIn(w.a, other), booking.Request{TypeID: w.typeA, CounsellorID: w.world.staffA,
 		Start: w.slot(10, 0).AddDate(0, 0, -1)}); err != nil {
 		t.Fatal(err)
