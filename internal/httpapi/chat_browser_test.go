@@ -107,6 +107,12 @@ func TestChatBrowserTwoContexts(t *testing.T) {
 	staff.do(chromedp.SendKeys(chromedp.ID("body"), "Hej! Berätta gärna"))
 	staff.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#chat-form button[type=submit]').form.requestSubmit()`))
 	youth.waitFor(listHas("Hej! Berätta gärna"), "the counsellor's message at the youth")
+	// The youth's page has shown it: the counsellor sees "Läst" under their
+	// own last message; the youth typing shows on the counsellor's page.
+	staff.waitFor(`document.querySelector('#chat-messages li.chat-message--mine:last-of-type .chat-message__seen').innerText.includes('Läst')`, "Läst under the counsellor's message")
+	youth.do(chromedp.SendKeys(chromedp.ID("body"), "J"))
+	staff.waitFor(`document.getElementById('chat-typing').innerText.includes('skriver')`, "the youth typing at the counsellor")
+	youth.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('body').value = ''`))
 
 	// The youth sends a picture; the page keeps the advice and the hint.
 	youth.check()
