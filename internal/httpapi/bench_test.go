@@ -18,6 +18,7 @@ import (
 	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/authz"
 	"github.com/storsthlm/mottagning/internal/config"
+	"github.com/storsthlm/mottagning/internal/postgres"
 	"github.com/storsthlm/mottagning/internal/tenant"
 	"github.com/storsthlm/mottagning/internal/testenv"
 	"github.com/storsthlm/mottagning/tenants"
@@ -33,7 +34,7 @@ import (
 //
 //	go test -run '^$' -bench Registration -benchtime 20x ./internal/httpapi/
 func BenchmarkRegistrationThroughput(b *testing.B) {
-	base := benchServer(b, account.DefaultHashParams)
+	base := benchServer(b, account.DefaultHashParams).base
 	csrf, cookie := benchCSRF(b, base)
 	var seq atomic.Int64
 	register := func(client *http.Client) error {
@@ -92,14 +93,27 @@ func reportRate(b *testing.B, elapsed time.Duration) {
 	b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/registration")
 }
 
+// benchApp is the app benchServer serves: its address and database.
+type benchApp struct {
+	base string
+	db   *postgres.DB
+	info testenv.Database
+}
+
 // benchServer serves the real app, wired as in production but for the
-// given hash parameters, on a loopback listener until b ends. It mirrors
+// given hash parameters, on a loopback listener until b ends, with a
+// database pool of production's default size (DB_MAX_CONNS). It mirrors
 // newEnv, which only takes a *testing.T. The per-address rate limit is
 // lifted: every request comes from 127.0.0.1.
-func benchServer(b *testing.B, hash account.HashParams) string {
+func benchServer(b testing.TB, hash account.HashParams) benchApp {
 	b.Helper()
 	ctx := context.Background()
-	db, _ := testenv.DB(b)
+	info := testenv.NewDatabase(b)
+	db, err := postgres.Open(ctx, info.AppURL, postgres.Options{MaxConns: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
 	defs, err := tenant.LoadDir(tenants.FS)
 	if err != nil {
 		b.Fatal(err)
@@ -147,12 +161,12 @@ func benchServer(b *testing.B, hash account.HashParams) string {
 			b.Errorf("serve: %v", err)
 		}
 	})
-	return "http://" + ln.Addr().String()
+	return benchApp{base: "http://" + ln.Addr().String(), db: db, info: info}
 }
 
 // benchCSRF fetches a CSRF token and the cookie that goes with it, as a
 // program using the API would before its first state-changing call.
-func benchCSRF(b *testing.B, base string) (string, *http.Cookie) {
+func benchCSRF(b testing.TB, base string) (string, *http.Cookie) {
 	b.Helper()
 	res, err := http.Get(base + "/api/v1/csrf")
 	if err != nil {
