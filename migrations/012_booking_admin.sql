@@ -1,5 +1,6 @@
 -- Booking administration (issue 6): 24-hour reminders that are withdrawn
--- when their booking is cancelled or moved.
+-- when their booking is cancelled or moved, and intake answers that keep
+-- the questions they answer.
 --
 -- A reminder is queued in the outbox with its due time and the booking's
 -- id in its payload. Only the system may update outbox rows, so this
@@ -27,3 +28,8 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION app.booking_reminder_drop(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.booking_reminder_drop(uuid, uuid) TO mottagning_app;
+
+-- Intake answers keep the questions they answer: a reception admin may
+-- change an appointment type's questions while bookings with answers to
+-- the old ones are still to come. NULL for answers stored before.
+ALTER TABLE app.booking_intake ADD COLUMN questions jsonb CHECK (questions IS NULL OR jsonb_typeof(questions) = 'array');

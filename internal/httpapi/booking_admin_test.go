@@ -159,12 +159,19 @@ func TestBookingAdminTypesPages(t *testing.T) {
 		t.Fatalf("refused posts changed types: %s", got)
 	}
 
-	// A booked type cannot be deleted, only switched off; its booking stays readable.
+	// A booked type cannot be deleted, only switched off; its booking stays
+	// readable, its answer beside the question that was asked.
 	y := s.youth(t, "Bävern")
-	res, body = bookingCall(t, y, http.MethodPost, "/api/v1/kommuner/nacka/bookings", bookRequest{TypeID: s.typeID, CounsellorID: s.counselor, Start: s.at(9, 0)})
+	res, body = bookingCall(t, y, http.MethodPost, "/api/v1/kommuner/nacka/bookings", bookRequest{TypeID: s.typeID, CounsellorID: s.counselor, Start: s.at(9, 0), Answers: []string{"Skolan"}})
 	var b jsonBooking
 	if err := json.Unmarshal([]byte(body), &b); res.StatusCode != http.StatusCreated || err != nil {
 		t.Fatalf("book: %d %s", res.StatusCode, body)
+	}
+	f = typeForm("Besök", "visit", "45", "0", s.counselor.String())
+	f.Set("questions", "Hur gammal är du?")
+	f.Set("online", "on")
+	if res, body := a.post(t, "/personal/nacka/bokning/typer/"+s.typeID.String(), f); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change the questions: %d %s", res.StatusCode, staffNotice(body))
 	}
 	res, body = a.post(t, "/personal/nacka/bokning/typer/"+s.typeID.String()+"/ta-bort", url.Values{})
 	if res.StatusCode != http.StatusConflict || !strings.Contains(staffNotice(body), "Stäng av den i stället") {
@@ -183,8 +190,9 @@ func TestBookingAdminTypesPages(t *testing.T) {
 		t.Fatalf("the youth's booking after the switch-off: %s", body)
 	}
 	k := s.signIn(t, "kurator@nacka.example")
-	if res, body := k.get(t, "/personal/nacka/kalender/"+b.ID.String()); res.StatusCode != 200 || !strings.Contains(body, "Besök") {
-		t.Fatalf("detail of a booking of a switched-off type: %d", res.StatusCode)
+	if res, body := k.get(t, "/personal/nacka/kalender/"+b.ID.String()); res.StatusCode != 200 || !strings.Contains(body, "Besök") ||
+		!strings.Contains(body, "<dt>Vad vill du prata om?</dt><dd>Skolan</dd>") || strings.Contains(body, "Hur gammal") {
+		t.Fatalf("detail of a booking of a switched-off type: %d %s", res.StatusCode, body)
 	}
 	if res, _ := a.post(t, "/personal/nacka/bokning/typer/"+id.String()+"/ta-bort", url.Values{}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete an unbooked type: %d", res.StatusCode)

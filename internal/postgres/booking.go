@@ -435,8 +435,10 @@ func dropReminder(ctx context.Context, q Querier, k, id uuid.UUID) error {
 	return err
 }
 
-// insert checks and inserts a booking (and its answers) inside q's transaction.
-func (s BookingStore) insert(ctx context.Context, q Querier, k, account uuid.UUID, nb booking.Request, keepAnswers []string) (booking.Booking, error) {
+// insert checks and inserts a booking (and its answers, with the
+// questions they answer) inside q's transaction. A rebooked or moved
+// booking keeps the answers and questions of old.
+func (s BookingStore) insert(ctx context.Context, q Querier, k, account uuid.UUID, nb booking.Request, old *booking.Booking) (booking.Booking, error) {
 	now := s.now()
 	t, err := typeByID(ctx, q, k, nb.TypeID)
 	if err != nil {
@@ -449,11 +451,11 @@ func (s BookingStore) insert(ctx context.Context, q Querier, k, account uuid.UUI
 	if len(as) == 0 || !t.Offers(nb.CounsellorID) {
 		return booking.Booking{}, apperr.New(apperr.Invalid, "booking.error.counsellor")
 	}
-	answers := keepAnswers
-	if answers == nil {
-		if answers, err = t.CheckAnswers(nb.Answers); err != nil {
-			return booking.Booking{}, err
-		}
+	answers, questions := []string(nil), t.Questions
+	if old != nil {
+		answers, questions = old.Answers, old.Questions
+	} else if answers, err = t.CheckAnswers(nb.Answers); err != nil {
+		return booking.Booking{}, err
 	}
 	busy, err := busyBetween(ctx, q, nb.Start.Add(-booking.MaxDuration-booking.MaxBuffer), nb.Start.Add(booking.MaxDuration+booking.MaxBuffer))
 	if err != nil {
@@ -463,7 +465,7 @@ func (s BookingStore) insert(ctx context.Context, q Querier, k, account uuid.UUI
 		return booking.Booking{}, err
 	}
 	b := booking.Booking{ID: uuid.New(), KommunID: k, TypeID: t.ID, TypeName: t.Name, CounsellorID: nb.CounsellorID, AccountID: account,
-		Mode: t.Mode, Start: nb.Start, End: nb.Start.Add(t.Duration), Status: "booked", Questions: t.Questions, Answers: answers}
+		Mode: t.Mode, Start: nb.Start, End: nb.Start.Add(t.Duration), Status: "booked", Questions: questions, Answers: answers}
 	_, err = q.Exec(ctx, `INSERT INTO app.booking (kommun_id, id, type_id, counsellor_id, account_id, mode, starts_at, ends_at, during)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, tstzrange($7, $9))`,
 		k, b.ID, t.ID, b.CounsellorID, nullUUID(account), string(t.Mode), b.Start, b.End, b.End.Add(t.BufferAfter))
@@ -476,7 +478,8 @@ func (s BookingStore) insert(ctx context.Context, q Querier, k, account uuid.UUI
 	}
 	if slices.ContainsFunc(answers, func(a string) bool { return a != "" }) {
 		aj, _ := json.Marshal(answers)
-		if _, err := q.Exec(ctx, `INSERT INTO app.booking_intake (kommun_id, booking_id, answers) VALUES ($1, $2, $3)`, k, b.ID, aj); err != nil {
+		qj, _ := json.Marshal(questions)
+		if _, err := q.Exec(ctx, `INSERT INTO app.booking_intake (kommun_id, booking_id, answers, questions) VALUES ($1, $2, $3, $4)`, k, b.ID, aj, qj); err != nil {
 			return b, err
 		}
 	}
@@ -554,12 +557,18 @@ func oneBooking(ctx context.Context, q Querier, k, id uuid.UUID, lock bool) (boo
 		return booking.Booking{}, apperr.New(apperr.NotFound, "booking.error.not_found")
 	}
 	b := bs[0]
-	var aj []byte
-	err = q.QueryRow(ctx, `SELECT answers FROM app.booking_intake WHERE kommun_id = $1 AND booking_id = $2`, k, id).Scan(&aj)
+	// The answers come with the questions as they were asked: the type's
+	// questions may have changed since (NULL: stored before they were kept).
+	var aj, qj []byte
+	err = q.QueryRow(ctx, `SELECT answers, questions FROM app.booking_intake WHERE kommun_id = $1 AND booking_id = $2`, k, id).Scan(&aj, &qj)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, nil
+	}
 	if err == nil {
 		err = json.Unmarshal(aj, &b.Answers)
-	} else if errors.Is(err, pgx.ErrNoRows) {
-		err = nil
+	}
+	if err == nil && qj != nil {
+		err = json.Unmarshal(qj, &b.Questions)
 	}
 	return b, err
 }
@@ -666,11 +675,7 @@ func (s BookingStore) Rebook(ctx context.Context, kommunID, id uuid.UUID, to boo
 			return err
 		}
 		to.TypeID = old.TypeID
-		keep := old.Answers
-		if keep == nil {
-			keep = make([]string, len(old.Questions))
-		}
-		if nb, err = s.insert(ctx, q, kommunID, a.AccountID, to, keep); err != nil {
+		if nb, err = s.insert(ctx, q, kommunID, a.AccountID, to, &old); err != nil {
 			return err
 		}
 		if err := s.db.QueueAccountNotice(ctx, a.AccountID, notify.KindBookingChanged, notify.Payload{At: nb.Start}, time.Time{}); err != nil {
@@ -709,11 +714,7 @@ func (s BookingStore) Move(ctx context.Context, kommunID, id uuid.UUID, to booki
 			return err
 		}
 		to.TypeID = old.TypeID
-		keep := old.Answers
-		if keep == nil {
-			keep = make([]string, len(old.Questions))
-		}
-		if nb, err = s.insert(ctx, q, kommunID, old.AccountID, to, keep); err != nil {
+		if nb, err = s.insert(ctx, q, kommunID, old.AccountID, to, &old); err != nil {
 			return err
 		}
 		if old.AccountID == uuid.Nil {
