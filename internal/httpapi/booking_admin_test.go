@@ -81,6 +81,10 @@ func TestBookingAdminTypesPages(t *testing.T) {
 		!strings.Contains(body, `aria-current="page"`) {
 		t.Fatalf("types page: %d %s", res.StatusCode, body)
 	}
+	if _, body := a.get(t, "/personal/nacka/bokning/typer?lang=en"); !strings.Contains(body, "Add an appointment type") || !strings.Contains(body, "Switch off") {
+		t.Fatalf("English types page: %s", body)
+	}
+	a.get(t, "/personal/nacka/bokning/typer?lang=sv") // the choice of language sticks
 	if res, body := a.get(t, "/personal/nacka/bokning/typer/ny"); res.StatusCode != 200 || !strings.Contains(body, `name="counsellor" value="`+s.counselor.String()+`"`) {
 		t.Fatalf("new type form: %d %s", res.StatusCode, body)
 	}
@@ -373,9 +377,14 @@ func TestBookingAdminAvailabilityPages(t *testing.T) {
 
 	// A colleague's schedule: closed to a counsellor, page and API alike.
 	colleague := "/personal/nacka/bokning/tider/" + s.colleague.String()
-	if res, _ := k.post(t, colleague, availabilityForm(ok, "28", "120")); res.StatusCode != http.StatusForbidden {
+	if res, body := k.post(t, colleague, availabilityForm(ok, "28", "120")); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "dina egna tider") {
 		t.Fatalf("counsellor saves a colleague's: %d", res.StatusCode)
 	}
+	// In English too.
+	if _, body := k.get(t, "/personal/nacka/bokning/tider?lang=en"); !strings.Contains(body, "Hours every week") || !strings.Contains(body, ">Monday</label>") {
+		t.Fatalf("English hours page: %s", body)
+	}
+	k.get(t, "/personal/nacka/bokning/tider?lang=sv")
 	if res, _ := k.get(t, "/personal/nacka/bokning/tider?kurator="+s.colleague.String()); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("counsellor opens a colleague's: %d", res.StatusCode)
 	}
