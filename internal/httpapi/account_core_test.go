@@ -337,6 +337,13 @@ func TestAPIRegisterAndLoginWithCSRFHeader(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("API malformed JSON: %d %s", res.StatusCode, body)
 	}
+	res, body = call(http.MethodPost, "/api/v1/account", `{"username":"Stjarnan","password":"en lång fras att minnas","language":"fi"}`)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"field":"language"`) {
+		t.Fatalf("API unknown language: %d %s", res.StatusCode, body)
+	}
+	if n := countAccounts(t, e); n != 1 {
+		t.Fatalf("accounts after a refused language: %d; want only Molnet", n)
+	}
 	if res, _ := call(http.MethodPost, "/api/v1/session", `{"username":"molnet","password":"en lång fras att minnas"}`); res.StatusCode != 200 {
 		t.Fatalf("API login: %d", res.StatusCode)
 	}

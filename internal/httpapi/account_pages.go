@@ -156,6 +156,8 @@ func (s *Server) apiRegister(c *fiber.Ctx) error {
 	lang := in.Language
 	if lang == "" {
 		lang = langOf(c)
+	} else if err := account.CheckLanguage(lang); err != nil {
+		return err // the same answer PATCH /api/v1/account gives
 	}
 	acc, token, err := s.accounts.Register(c.UserContext(), in.Username, in.Password, lang)
 	if err != nil {
