@@ -147,7 +147,7 @@ func (f *chatFileHandlers) upload(c *fiber.Ctx, id uuid.UUID, from chat.Sender) 
 	if err != nil {
 		return m, err
 	}
-	f.afterMessage(c.UserContext(), kommunFrom(c).ID, id, from) // a file from staff may notice an away youth
+	f.afterMessage(c.UserContext(), kommunFrom(c), id, from) // a file from staff may notice an away youth
 	return m, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/storsthlm/mottagning/internal/chat"
 	"github.com/storsthlm/mottagning/internal/notify"
+	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
 // "New message" notices. When a counsellor writes to a signed-in youth
@@ -30,17 +31,17 @@ func (s *Server) chatNoticeKey(id uuid.UUID) string {
 
 // afterMessage announces a committed message and, for one from staff,
 // notices a youth who is away.
-func (h *chatHandlers) afterMessage(ctx context.Context, kommunID, id uuid.UUID, from chat.Sender) {
-	h.announce(ctx, kommunID, id)
+func (h *chatHandlers) afterMessage(ctx context.Context, k tenant.Kommun, id uuid.UUID, from chat.Sender) {
+	h.announce(ctx, k.ID, id)
 	if from == chat.FromStaff {
-		h.noticeIfAway(context.WithoutCancel(ctx), id)
+		h.noticeIfAway(context.WithoutCancel(ctx), k.Slug, id)
 	}
 }
 
 // noticeIfAway queues the notice if the conversation's youth is signed in,
 // away, and was not noticed within chatNoticeEvery. Failures are logged:
 // the message itself is stored and waits for the youth.
-func (h *chatHandlers) noticeIfAway(ctx context.Context, id uuid.UUID) {
+func (h *chatHandlers) noticeIfAway(ctx context.Context, slug string, id uuid.UUID) {
 	db, ok := h.accountDB.(chatNoticeDB)
 	if !ok {
 		return
@@ -53,7 +54,7 @@ func (h *chatHandlers) noticeIfAway(ctx context.Context, id uuid.UUID) {
 	if err != nil || !fresh {
 		return
 	}
-	if err := db.QueueAccountNotice(ctx, conv.AccountID, notify.KindNewMessage, notify.Payload{}, time.Time{}); err != nil {
+	if err := db.QueueAccountNotice(ctx, conv.AccountID, notify.KindNewMessage, notify.Payload{Slug: slug}, time.Time{}); err != nil {
 		h.log.Warn("chat: queueing the new-message notice failed", "err", err)
 		_ = h.rdb.Del(ctx, h.chatNoticeKey(id)).Err()
 	}

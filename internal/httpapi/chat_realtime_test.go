@@ -365,6 +365,9 @@ func TestChatNewMessageNoticeOnlyWhenTheSignedInYouthIsAway(t *testing.T) {
 	if n := chatCount(t, se, `SELECT count(*) FROM app.notice_outbox WHERE account_id = $1 AND payload::text LIKE '%hemligt%'`, account); n != 0 {
 		t.Error("a notice carries the message's content")
 	}
+	if n := chatCount(t, se, `SELECT count(*) FROM app.notice_outbox WHERE account_id = $1 AND payload->>'slug' = 'nacka'`, account); n != perNotice {
+		t.Errorf("%d notices lead to Nacka's chat; want %d", n, perNotice)
+	}
 	send("en till")
 	if n := notices(); n != perNotice {
 		t.Errorf("%d notice rows after a second message within 15 minutes; want still %d", n, perNotice)

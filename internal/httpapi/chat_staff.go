@@ -223,7 +223,7 @@ func (h *chatHandlers) staffSend(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	h.afterMessage(c.UserContext(), kommunFrom(c).ID, id, chat.FromStaff)
+	h.afterMessage(c.UserContext(), kommunFrom(c), id, chat.FromStaff)
 	return h.staffBack(c, id)
 }
 

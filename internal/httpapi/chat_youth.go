@@ -300,7 +300,7 @@ func (h *chatHandlers) sendJSON(c *fiber.Ctx, id uuid.UUID, from chat.Sender) er
 	if err != nil {
 		return err
 	}
-	h.afterMessage(c.UserContext(), kommunFrom(c).ID, id, from)
+	h.afterMessage(c.UserContext(), kommunFrom(c), id, from)
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 

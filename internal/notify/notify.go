@@ -63,6 +63,9 @@ type Payload struct {
 	Kommun string `json:"kommun,omitempty"`
 	Role   string `json:"role,omitempty"`
 	Lang   string `json:"lang,omitempty"`
+	// new_message only: the kommun whose chat page the link opens (its
+	// slug, a public name, never the conversation).
+	Slug string `json:"slug,omitempty"`
 }
 
 // Notice is one queued notice on one channel.

@@ -17,7 +17,7 @@ func TestNoticeTextsFitOneSMS(t *testing.T) {
 	at := time.Date(2026, 12, 24, 13, 45, 0, 0, stockholm) // long month names in English, kl. in Swedish
 	for _, lang := range []string{"sv", "en"} {
 		for _, k := range Kinds {
-			n := New(uuid.New(), k, SMS, Payload{At: at, Code: "123456", Address: "+46701234567"}, time.Time{})
+			n := New(uuid.New(), k, SMS, Payload{At: at, Code: "123456", Address: "+46701234567", Slug: "upplands-vasby"}, time.Time{})
 			m, err := Render(n, lang, base)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", lang, k, err)
@@ -43,6 +43,31 @@ func TestNoticeTextsFitOneSMS(t *testing.T) {
 	m, _ := Render(New(uuid.New(), KindBookingReminder, SMS, Payload{At: at}, time.Time{}), "sv", base)
 	if !strings.Contains(m.Body, "24 dec kl. 13:45") {
 		t.Fatalf("Swedish time: %q", m.Body)
+	}
+}
+
+// TestLinkLeadsWhereTheNoticeIsAbout checks each notice's link: bookings to
+// Mina bokningar, a new message to its kommun's chat, and that a slug that
+// is not one cannot steer the link anywhere else.
+func TestLinkLeadsWhereTheNoticeIsAbout(t *testing.T) {
+	t.Parallel()
+	base := "https://ungdomsmottagning.example/"
+	for _, c := range []struct {
+		kind Kind
+		p    Payload
+		want string
+	}{
+		{KindBookingReminder, Payload{}, "/mina-bokningar?n="},
+		{KindBookingCancelled, Payload{}, "/mina-bokningar?n="},
+		{KindNewMessage, Payload{Slug: "nacka"}, "/nacka/chatt?n="},
+		{KindNewMessage, Payload{Slug: "//evil.example"}, "/?n="},
+		{KindNewMessage, Payload{}, "/?n="},
+		{KindPolicyChange, Payload{}, "/integritet?n="},
+	} {
+		got := Link(base, New(uuid.New(), c.kind, SMS, c.p, time.Time{}))
+		if !strings.HasPrefix(got, "https://ungdomsmottagning.example"+c.want) {
+			t.Errorf("%s %+v: link %q; want %s…", c.kind, c.p, got, c.want)
+		}
 	}
 }
 

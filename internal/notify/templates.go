@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Stockholm even where the system has no zone data
@@ -55,14 +56,25 @@ var subjects = map[string]string{
 
 // paths are where a notice's link leads inside the service.
 var paths = map[Kind]string{
-	KindDeletionWarning: "/logga-in",
-	KindPolicyChange:    "/integritet",
+	KindBookingConfirmed: "/mina-bokningar",
+	KindBookingReminder:  "/mina-bokningar",
+	KindBookingChanged:   "/mina-bokningar",
+	KindBookingCancelled: "/mina-bokningar",
+	KindDeletionWarning:  "/logga-in",
+	KindPolicyChange:     "/integritet",
 }
 
+// slugRE is what a kommun slug looks like (tenants/*.toml).
+var slugRE = regexp.MustCompile(`^[a-z0-9-]{2,40}$`)
+
 // Link returns the link into the service that a notice carries; it ends
-// with the notice's marker so a retry can recognise the message.
+// with the notice's marker so a retry can recognise the message. A new
+// message leads to the chat page of its kommun.
 func Link(baseURL string, n Notice) string {
 	p := paths[n.Kind]
+	if n.Kind == KindNewMessage && slugRE.MatchString(n.Payload.Slug) {
+		p = "/" + n.Payload.Slug + "/chatt"
+	}
 	if p == "" {
 		p = "/"
 	}
