@@ -98,6 +98,7 @@ type benchApp struct {
 	base string
 	db   *postgres.DB
 	info testenv.Database
+	deps Deps
 }
 
 // benchServer serves the real app, wired as in production but for the
@@ -143,8 +144,26 @@ func benchServer(b testing.TB, hash account.HashParams) benchApp {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := New(Deps{Config: cfg, Store: db, Redis: rdb, RedisPrefix: prefix, Authz: enf, Registry: prometheus.NewRegistry(),
-		Accounts: accounts, AccountDB: db})
+	deps := Deps{Config: cfg, Store: db, Redis: rdb, RedisPrefix: prefix, Authz: enf, Registry: prometheus.NewRegistry(),
+		Accounts: accounts, AccountDB: db}
+	return benchApp{base: benchServe(b, deps), db: db, info: info, deps: deps}
+}
+
+// benchReplica serves a second app on the same database and Redis as a,
+// as another `serve` replica would be.
+func benchReplica(b testing.TB, a benchApp) benchApp {
+	b.Helper()
+	deps := a.deps
+	deps.Registry = prometheus.NewRegistry()
+	a.base = benchServe(b, deps)
+	return a
+}
+
+// benchServe serves an app wired with deps on a loopback listener until b
+// ends, and returns its base URL.
+func benchServe(b testing.TB, deps Deps) string {
+	b.Helper()
+	app, err := New(deps)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -152,7 +171,7 @@ func benchServer(b testing.TB, hash account.HashParams) benchApp {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ServeListener(sctx, app, ln, 5*time.Second, slog.New(slog.DiscardHandler)) }()
 	b.Cleanup(func() {
@@ -161,7 +180,7 @@ func benchServer(b testing.TB, hash account.HashParams) benchApp {
 			b.Errorf("serve: %v", err)
 		}
 	})
-	return benchApp{base: "http://" + ln.Addr().String(), db: db, info: info}
+	return "http://" + ln.Addr().String()
 }
 
 // benchCSRF fetches a CSRF token and the cookie that goes with it, as a
