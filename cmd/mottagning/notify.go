@@ -31,7 +31,8 @@ func (a *appCtx) devOutbox() *notify.DevOutbox {
 
 // noticeSenders returns the sender of each configured channel: the dev
 // outbox in dev mode, else Twilio (TWILIO_*) and SMTP (SMTP_*). A channel
-// left out is off and its notices are recorded as dropped.
+// left out is off: its notices are recorded as failed with reason channel_off
+// (counted as dropped in the metrics), never retried.
 func (a *appCtx) noticeSenders() (map[notify.Channel]notify.Sender, error) {
 	if a.cfg.Dev {
 		a.log.Info("notices: dev mode, delivered to /dev/outbox")
