@@ -50,12 +50,17 @@ var demoStaff = []struct {
 	{"plattform@demo.example", "Pat Plattform (Storsthlm)", "", authz.RolePlatformAdmin},
 }
 
+// seedCmd creates the demo staff, then for each kommun with demo staff a
+// published page, appointment types and bookable hours (demo.go), and the
+// demo youth account. Idempotent: it creates only what is missing.
 func seedCmd(ctx context.Context, a *appCtx) error {
 	db, err := a.openDB(ctx)
 	if err != nil {
 		return err
 	}
 	ctx = tenant.WithActing(ctx, tenant.System())
+	var teams []*demoTeam
+	team := map[string]*demoTeam{}
 	for _, s := range demoStaff {
 		hash, err := account.HashPassword(DemoPassword, account.DefaultHashParams)
 		if err != nil {
@@ -68,16 +73,43 @@ func seedCmd(ctx context.Context, a *appCtx) error {
 		if s.role == authz.RolePlatformAdmin {
 			err = db.AddPlatformAdmin(ctx, id)
 		} else {
-			var k tenant.Kommun
-			if k, err = db.KommunBySlug(ctx, s.kommun); err != nil {
-				return fmt.Errorf("seed %s: run `mottagning tenants apply` first: %w", s.email, err)
+			t := team[s.kommun]
+			if t == nil {
+				k, err := db.KommunBySlug(ctx, s.kommun)
+				if err != nil {
+					return fmt.Errorf("seed %s: run `mottagning tenants apply` first: %w", s.email, err)
+				}
+				t = &demoTeam{kommun: k}
+				team[s.kommun] = t
+				teams = append(teams, t)
 			}
-			err = db.SetMembership(tenant.WithActing(ctx, tenant.System().ForKommun(k.ID)), id, s.role)
+			if s.role == authz.RoleCounsellor {
+				t.counsellor = id
+			} else {
+				t.admin = id
+			}
+			err = db.SetMembership(tenant.WithActing(ctx, tenant.System().ForKommun(t.kommun.ID)), id, s.role)
 		}
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", s.email, err)
 		}
 	}
 	fmt.Fprintf(a.out, "seed: %d demo staff members (password %q, for local use only)\n", len(demoStaff), DemoPassword)
+	for _, t := range teams {
+		did, err := seedKommun(ctx, db, *t)
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", t.kommun.Slug, err)
+		}
+		fmt.Fprintf(a.out, "seed: %s: %s\n", t.kommun.Slug, did)
+	}
+	created, err := seedYouth(ctx, a, db)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", DemoYouth, err)
+	}
+	state := "already there"
+	if created {
+		state = "created"
+	}
+	fmt.Fprintf(a.out, "seed: demo youth account %q %s (same password; book at /nacka/boka)\n", DemoYouth, state)
 	return nil
 }
