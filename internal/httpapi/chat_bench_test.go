@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -56,16 +60,16 @@ func BenchmarkChatFanoutAcrossReplicas(b *testing.B) {
 		b.ReportMetric(ms(r.p50), "p50-ms")
 		b.ReportMetric(ms(r.p99), "p99-ms")
 		b.ReportMetric(ms(r.max), "max-ms")
-		b.ReportMetric(r.heapPerConn/1024, "heap-KiB/conn")
-		b.ReportMetric(r.stackPerConn/1024, "stack-KiB/conn")
-		b.Logf("%d sockets open in %v; %d of %d messages delivered; fan-out p50 %v p99 %v max %v; per idle connection heap %.1f KiB (both ends), stacks %.1f KiB (server goroutines)",
-			r.sockets, r.dialTime, r.delivered, r.sent, r.p50, r.p99, r.max, r.heapPerConn/1024, r.stackPerConn/1024)
+		b.ReportMetric((r.serverHeapPerConn+r.serverStackPerConn)/1024, "server-KiB/conn")
+		b.ReportMetric((r.heapPerConn+r.stackPerConn)/1024, "both-ends-KiB/conn")
+		b.Logf("%d sockets open in %v; %d of %d messages delivered; fan-out p50 %v p99 %v max %v; per idle connection: server alone heap %.1f KiB + stacks %.1f KiB; both ends in one process heap %.1f KiB + stacks %.1f KiB",
+			r.sockets, r.dialTime, r.delivered, r.sent, r.p50, r.p99, r.max, r.serverHeapPerConn/1024, r.serverStackPerConn/1024, r.heapPerConn/1024, r.stackPerConn/1024)
 	}
 }
 
 // TestChatFanoutToolDelivers runs the fan-out benchmark small, so it
-// cannot rot: every message posted on one replica reaches the socket on
-// the other.
+// cannot rot: the child process holds its sockets, and every message
+// posted on one replica reaches the socket on the other.
 func TestChatFanoutToolDelivers(t *testing.T) {
 	t.Parallel()
 	r := runChatFanout(t, 6, 20, time.Second)
@@ -101,9 +105,10 @@ func BenchmarkRedisPubSubRoundTrip(b *testing.B) {
 }
 
 type fanoutResult struct {
-	sockets, sent, delivered  int
-	dialTime, p50, p99, max   time.Duration
-	heapPerConn, stackPerConn float64
+	sockets, sent, delivered              int
+	dialTime, p50, p99, max               time.Duration
+	heapPerConn, stackPerConn             float64
+	serverHeapPerConn, serverStackPerConn float64
 }
 
 // runChatFanout opens n youth sockets on a second replica, posts
@@ -142,31 +147,12 @@ func runChatFanout(tb testing.TB, n, rate int, d time.Duration) fanoutResult {
 	csrf, csrfCookie := benchCSRF(tb, a.base)
 
 	var r fanoutResult
+	if r.serverHeapPerConn, r.serverStackPerConn, err = serverMemPerConn(other.base, tokens); err != nil {
+		tb.Fatal(err)
+	}
 	heap0, stack0 := memInUse()
 	start := time.Now()
-	conns := make([]*websocket.Conn, n)
-	var wg sync.WaitGroup
-	var dialErr atomic.Pointer[error]
-	next := atomic.Int64{}
-	for range 8 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				h := http.Header{chatTokenHeader: {tokens[i]}, "Origin": {other.base}}
-				ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(other.base, "http")+"/api/v1/chat/nacka/conversation/ws?after=0", h)
-				if err == nil {
-					var f socketFrame
-					err = ws.ReadJSON(&f) // the first frame: the socket is served
-				}
-				if err != nil {
-					err = fmt.Errorf("socket %d: %w", i, err)
-					dialErr.CompareAndSwap(nil, &err)
-					return
-				}
-				conns[i] = ws
-			}
-		})
-	}
-	wg.Wait()
+	conns, err := dialChatSockets(other.base, tokens)
 	r.dialTime = time.Since(start)
 	defer func() {
 		for _, c := range conns {
@@ -175,8 +161,8 @@ func runChatFanout(tb testing.TB, n, rate int, d time.Duration) fanoutResult {
 			}
 		}
 	}()
-	if e := dialErr.Load(); e != nil {
-		tb.Fatal(*e)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	r.sockets = n
 	heap1, stack1 := memInUse()
@@ -258,6 +244,109 @@ func runChatFanout(tb testing.TB, n, rate int, d time.Duration) fanoutResult {
 	r.delivered = len(lat)
 	r.p50, r.p99, r.max = pct(lat, 50), pct(lat, 99), pct(lat, 100)
 	return r
+}
+
+// dialChatSockets opens a youth socket at base for each token, 8 at a
+// time, each served (its first frame read) before the next.
+func dialChatSockets(base string, tokens []string) ([]*websocket.Conn, error) {
+	conns := make([]*websocket.Conn, len(tokens))
+	var wg sync.WaitGroup
+	var dialErr atomic.Pointer[error]
+	var next atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(tokens); i = int(next.Add(1) - 1) {
+				h := http.Header{chatTokenHeader: {tokens[i]}, "Origin": {base}}
+				ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/v1/chat/nacka/conversation/ws?after=0", h)
+				if err == nil {
+					var f socketFrame
+					err = ws.ReadJSON(&f)
+				}
+				if err != nil {
+					err = fmt.Errorf("socket %d: %w", i, err)
+					dialErr.CompareAndSwap(nil, &err)
+					return
+				}
+				conns[i] = ws
+			}
+		})
+	}
+	wg.Wait()
+	if e := dialErr.Load(); e != nil {
+		return conns, *e
+	}
+	return conns, nil
+}
+
+// serverMemPerConn measures what an idle socket costs the server alone:
+// the sockets are held by a child process (this test binary running
+// TestChatSocketHolder), so only the server's end is in this process.
+func serverMemPerConn(base string, tokens []string) (heap, stacks float64, err error) {
+	f, err := os.CreateTemp("", "chat-tokens-*")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(strings.Join(tokens, "\n")); err != nil {
+		return 0, 0, err
+	}
+	f.Close()
+	h0, s0 := memInUse()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChatSocketHolder$")
+	cmd.Env = append(os.Environ(), "CHAT_HOLD_URL="+base, "CHAT_HOLD_TOKENS="+f.Name())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	lines := bufio.NewScanner(stdout)
+	var seen []string
+	for lines.Scan() && lines.Text() != "ready" {
+		seen = append(seen, lines.Text())
+	}
+	if lines.Text() != "ready" {
+		_ = cmd.Wait()
+		return 0, 0, fmt.Errorf("socket holder: %s %s", strings.Join(seen, "\n"), stderr.String())
+	}
+	h1, s1 := memInUse()
+	stdin.Close()
+	go io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("socket holder: %w: %s", err, stderr.String())
+	}
+	n := float64(len(tokens))
+	return float64(h1-h0) / n, float64(s1-s0) / n, nil
+}
+
+// TestChatSocketHolder is the child process of serverMemPerConn: it opens
+// the sockets, says "ready", and holds them until its input closes. Run on
+// its own it is skipped.
+func TestChatSocketHolder(t *testing.T) {
+	base, file := os.Getenv("CHAT_HOLD_URL"), os.Getenv("CHAT_HOLD_TOKENS")
+	if base == "" || file == "" {
+		t.Skip("the child process of the chat fan-out benchmark's memory measurement")
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, err := dialChatSockets(base, strings.Split(string(raw), "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // memInUse returns the Go heap and the goroutine stacks in use after a
