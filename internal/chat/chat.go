@@ -204,7 +204,9 @@ type Message struct {
 // Store is what the chat needs from the database. Every call acts with the
 // acting context of ctx; a conversation the actor may not see is NotFound.
 type Store interface {
-	// CreateConversation stores a new waiting conversation with its answers.
+	// CreateConversation stores a new waiting conversation with its answers;
+	// Conflict (chat.error.already_open) if it is a signed-in youth's and
+	// they already have an open one in the kommun.
 	CreateConversation(ctx context.Context, c Conversation, tokenHash []byte) error
 	// ConversationByToken returns the id of the open conversation of the
 	// kommun whose token hashes to tokenHash; NotFound otherwise.
@@ -249,6 +251,16 @@ type Store interface {
 	// BookedChats lists the staff member's booked chat appointments whose
 	// window is open at now, with their conversation if it exists.
 	BookedChats(ctx context.Context, staffID uuid.UUID, now time.Time) ([]BookedChat, error)
+	// OpenOfAccount lists the acting signed-in youth's open (waiting or
+	// active) conversations in every kommun, newest first; row-level
+	// security shows a youth only their own, anyone else none.
+	OpenOfAccount(ctx context.Context) ([]Conversation, error)
+}
+
+// InBookedWindow reports whether a booked chat appointment from start to
+// end can be opened at now (BookedWindowBefore/After).
+func InBookedWindow(start, end, now time.Time) bool {
+	return !now.Before(start.Add(-BookedWindowBefore)) && !now.After(end.Add(BookedWindowAfter))
 }
 
 // BookedChat is a booked chat appointment as a counsellor's list shows it.
@@ -400,6 +412,34 @@ func (s *Service) Resume(ctx context.Context, kommunID uuid.UUID, token string) 
 	}
 	acting.ConversationID = id
 	return tenant.WithActing(ctx, acting), id, nil
+}
+
+// OpenOfYouth lists the signed-in youth's open conversations (newest
+// first); nothing for anyone else.
+func (s *Service) OpenOfYouth(ctx context.Context) ([]Conversation, error) {
+	if tenant.ActingFrom(ctx).Actor != tenant.ActorYouth {
+		return nil, nil
+	}
+	return s.Store.OpenOfAccount(ctx)
+}
+
+// ResumeOwn is Resume for a signed-in youth who presents no token (another
+// device, a lost cookie): it finds the youth's open conversation of the
+// kommun by the acting account (the newest, should a booked chat run
+// beside a drop-in one) and returns the context Resume would give for it.
+// Anonymous visitors and youth without one get NotFound.
+func (s *Service) ResumeOwn(ctx context.Context, kommunID uuid.UUID) (context.Context, uuid.UUID, error) {
+	convs, err := s.OpenOfYouth(ctx)
+	if err != nil {
+		return ctx, uuid.Nil, err
+	}
+	for _, c := range convs {
+		if c.KommunID == kommunID {
+			acting := tenant.Acting{Actor: tenant.ActorAnonymous, KommunID: kommunID, ConversationID: c.ID}
+			return tenant.WithActing(ctx, acting), c.ID, nil
+		}
+	}
+	return ctx, uuid.Nil, apperr.New(apperr.NotFound, "chat.error.no_conversation")
 }
 
 // CleanBody trims a message and checks it: not empty, not too long, no

@@ -209,6 +209,7 @@ type myBookingView struct {
 type myBookingsPage struct {
 	Done           bool
 	Upcoming, Past []myBookingView
+	Chats          []ongoingChat // the youth's open conversations
 }
 
 func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
@@ -218,6 +219,9 @@ func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
 	}
 	lang := langOf(c)
 	p := myBookingsPage{Done: c.Query("klart") == "1"}
+	if p.Chats, err = h.ongoingChats(c.UserContext()); err != nil {
+		return err
+	}
 	now := time.Now()
 	for i := len(bs) - 1; i >= 0; i-- {
 		b := bs[i]
@@ -227,8 +231,7 @@ func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
 		if b.CancelledBy == "staff" {
 			v.Reason = b.CancelReason
 		}
-		if b.Mode == booking.ModeChat && b.Status == "booked" && v.Slug != "" &&
-			!now.Before(b.Start.Add(-chat.BookedWindowBefore)) && !now.After(b.End.Add(chat.BookedWindowAfter)) {
+		if b.Mode == booking.ModeChat && b.Status == "booked" && v.Slug != "" && chat.InBookedWindow(b.Start, b.End, now) {
 			v.ChatURL = "/" + v.Slug + "/chatt/bokning/" + v.ID
 		}
 		if b.Start.After(now) && b.Status == "booked" {

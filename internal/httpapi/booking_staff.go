@@ -8,6 +8,7 @@ import (
 
 	"github.com/storsthlm/mottagning/internal/apperr"
 	"github.com/storsthlm/mottagning/internal/booking"
+	"github.com/storsthlm/mottagning/internal/chat"
 	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
@@ -107,7 +108,10 @@ type calendarDetailPage struct {
 	Nav                                                bookingNav
 	Slug, ID, When, Type, Counsellor, Username, Status string
 	Booked                                             bool
-	QA                                                 []struct{ Q, A string }
+	// ChatURL opens the booked chat (chat_booked.go) for the booking's
+	// counsellor while its window is open; "" otherwise.
+	ChatURL string
+	QA      []struct{ Q, A string }
 	// Move: the free times of the booking's type by counsellor offering
 	// it, the booking's own counsellor first.
 	MoveGroups []moveGroup
@@ -175,6 +179,10 @@ func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, 
 	p := calendarDetailPage{form: f, Nav: navFor(c, "calendar"), Slug: kommunFrom(c).Slug, ID: b.ID.String(), When: bookingDay(lang, b.Start) + " " + bookingClock(b.Start) + "–" + bookingClock(b.End),
 		Type: b.TypeName, Counsellor: b.Counsellor, Username: b.Username, Status: h.tr.T(lang, "booking.status."+b.Status),
 		Booked: b.Status == "booked" && b.Start.After(time.Now())}
+	if b.Mode == booking.ModeChat && b.Status == "booked" && b.AccountID != uuid.Nil &&
+		b.CounsellorID == tenant.ActingFrom(c.UserContext()).AccountID && chat.InBookedWindow(b.Start, b.End, h.receptionNow()) {
+		p.ChatURL = "/personal/" + p.Slug + "/chatt/bokning/" + p.ID
+	}
 	for i, q := range b.Questions {
 		if i < len(b.Answers) && b.Answers[i] != "" {
 			p.QA = append(p.QA, struct{ Q, A string }{q, b.Answers[i]})

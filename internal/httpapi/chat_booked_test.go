@@ -128,3 +128,38 @@ func TestChatBookedAppointmentOpensForItsYouthAndCounsellorOnly(t *testing.T) {
 		t.Errorf("reopening an ended booked chat: %d; want 409", res.StatusCode)
 	}
 }
+
+// The counsellor's calendar page of a booked chat appointment offers to
+// open its chat while the window is open, to the booking's counsellor
+// only; the button leads into the conversation.
+func TestChatBookedOpensFromTheCalendarPage(t *testing.T) {
+	t.Parallel()
+	s := newBookingSetup(t)
+	s.youth(t, "Räven")
+	now := s.se.now()
+	soon := chatBooking(t, s, "Räven", now.Add(10*time.Minute))
+	later := chatBooking(t, s, "Räven", now.Add(48*time.Hour))
+	action := func(b uuid.UUID) string { return `action="/personal/nacka/chatt/bokning/` + b.String() + `"` }
+	counsellor := s.se.client()
+	counsellor.signInFully(t, "kurator@nacka.example")
+	if res, page := counsellor.get(t, "/personal/nacka/kalender/"+soon.String()); res.StatusCode != http.StatusOK || !strings.Contains(page, action(soon)) {
+		t.Fatalf("the calendar page of a chat appointment about to start does not offer its chat: %d", res.StatusCode)
+	}
+	if _, page := counsellor.get(t, "/personal/nacka/kalender/"+later.String()); strings.Contains(page, "/chatt/bokning/") {
+		t.Error("the calendar page offers the chat two days early")
+	}
+	admin := s.se.client()
+	email := "chef-" + randomSuffix(t) + "@nacka.example"
+	s.se.addStaff(t, email, "nacka", "reception_admin")
+	admin.signInFully(t, email)
+	if res, page := admin.get(t, "/personal/nacka/kalender/"+soon.String()); res.StatusCode != http.StatusOK || !strings.Contains(page, "Räven") || strings.Contains(page, "/chatt/bokning/") {
+		t.Error("a reception admin who is not the booking's counsellor is offered its chat")
+	}
+	res, body := counsellor.post(t, "/personal/nacka/chatt/bokning/"+soon.String(), url.Values{})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/personal/nacka/chatt/") {
+		t.Fatalf("opening the chat from the calendar: %d %s", res.StatusCode, body)
+	}
+	if n := chatCount(t, s.se, `SELECT count(*) FROM app.chat_conversation WHERE booking_id = $1 AND status = 'active'`, soon); n != 1 {
+		t.Errorf("%d conversations of the booking; want 1", n)
+	}
+}

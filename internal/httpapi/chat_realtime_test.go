@@ -453,12 +453,29 @@ func TestChatFeedbackSeamAfterTheEndOfASignedInYouthsConversation(t *testing.T) 
 	}
 }
 
+// chatReceptionJSON reads the chat fields of the public reception API.
+func chatReceptionJSON(t *testing.T, b *browser, slug string) (open, available bool) {
+	t.Helper()
+	res, body := b.get(t, "/api/v1/kommuner/"+slug+"/reception")
+	var out struct {
+		Open      *bool `json:"chat_open_now"`
+		Available *bool `json:"chat_counsellor_available"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); res.StatusCode != http.StatusOK || err != nil || out.Open == nil || out.Available == nil {
+		t.Fatalf("the reception API of %s: %d %s", slug, res.StatusCode, body)
+	}
+	return *out.Open, *out.Available
+}
+
 func TestChatAvailabilityOnTheReceptionPageAndColleaguesOnTheQueue(t *testing.T) {
 	t.Parallel()
 	se := chatEnv(t)
 	visitor := newBrowser(se.env)
 	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, `id="chat-now"`) || !strings.Contains(page, "alla kuratorer är upptagna") {
 		t.Error("the reception page does not say the chat is open but everyone is busy")
+	}
+	if open, available := chatReceptionJSON(t, visitor, "nacka"); !open || available {
+		t.Errorf("the reception API before anyone is available: chat open %v, available %v; want true, false", open, available)
 	}
 	a, _ := chatStaff(t, se, "nacka")
 	b, _ := chatStaff(t, se, "nacka")
@@ -471,6 +488,9 @@ func TestChatAvailabilityOnTheReceptionPageAndColleaguesOnTheQueue(t *testing.T)
 	if _, page := visitor.get(t, "/nacka"); !strings.Contains(page, `en kurator kan svara dig. <a href="/nacka/chatt">`) || !strings.Contains(page, "</html>") {
 		t.Error("the reception page does not say a counsellor is available")
 	}
+	if open, available := chatReceptionJSON(t, visitor, "nacka"); !open || !available {
+		t.Errorf("the reception API with a counsellor available: chat open %v, available %v; want both true", open, available)
+	}
 	_, page := b.get(t, "/personal/nacka/chatt")
 	i := strings.Index(page, `id="colleague-status"`)
 	if i < 0 || !strings.Contains(page[i:], ": Tillgänglig") {
@@ -479,5 +499,12 @@ func TestChatAvailabilityOnTheReceptionPageAndColleaguesOnTheQueue(t *testing.T)
 	// A reception without chat says nothing about it.
 	if _, page := visitor.get(t, "/solna"); strings.Contains(page, `id="chat-now"`) {
 		t.Error("a reception without an open chat shows the chat's availability")
+	}
+	solna, _ := chatStaff(t, se, "solna")
+	if res, body := solna.api(t, http.MethodPut, "/api/v1/kommuner/solna/chat/availability", map[string]string{"status": "available"}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("setting the status in solna: %d %s", res.StatusCode, body)
+	}
+	if open, available := chatReceptionJSON(t, visitor, "solna"); open || available {
+		t.Errorf("the reception API of a reception without chat: chat open %v, available %v; want both false", open, available)
 	}
 }

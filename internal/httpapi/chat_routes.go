@@ -120,13 +120,15 @@ func (h *chatHandlers) chatOpen(ctx context.Context, k tenant.Kommun) (bool, *re
 	if err != nil {
 		return false, nil, err
 	}
-	open := pub.Page.Services.Chat && pub.Page.ChatSchedule().At(h.receptionNow()).Open
-	return open, &pub.Page, nil
+	return chatOpenNow(k, pub.Page, h.receptionNow()), &pub.Page, nil
 }
 
 // visitor resumes the visitor's conversation from its token (cookie, or
-// the X-Chat-Token header for API clients). With required, a request
-// without a live conversation is refused; otherwise it goes on without.
+// the X-Chat-Token header for API clients) or, for a signed-in youth
+// without a valid token, from their session: their own open conversation
+// of the kommun (another device, a lost cookie). Anonymous visitors have
+// only the token. With required, a request without a live conversation is
+// refused; otherwise it goes on without.
 func (h *chatHandlers) visitor(required bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		k := kommunFrom(c)
@@ -145,6 +147,15 @@ func (h *chatHandlers) visitor(required bool) fiber.Handler {
 				return err
 			}
 			h.clearChatCookie(c, k.Slug)
+		}
+		ctx, id, err := h.svc.ResumeOwn(c.UserContext(), k.ID)
+		switch {
+		case err == nil:
+			c.SetUserContext(ctx)
+			c.Locals(localChatConv, id)
+			return c.Next()
+		case !apperr.Is(err, apperr.NotFound):
+			return err
 		}
 		if required {
 			return apperr.New(apperr.NotFound, "chat.error.no_conversation")
@@ -206,6 +217,13 @@ func (h *chatHandlers) doJoin(c *fiber.Ctx, a chat.Answers) (chat.Conversation, 
 		return chat.Conversation{}, "", apperr.New(apperr.Conflict, "chat.error.closed")
 	}
 	if err := chat.ValidateAnswers(a); err != nil {
+		return chat.Conversation{}, "", err
+	}
+	// A signed-in youth has one open conversation per kommun (the store
+	// holds to it against two joins at once).
+	if _, _, err := h.svc.ResumeOwn(c.UserContext(), k.ID); err == nil {
+		return chat.Conversation{}, "", apperr.New(apperr.Conflict, "chat.error.already_open")
+	} else if !apperr.Is(err, apperr.NotFound) {
 		return chat.Conversation{}, "", err
 	}
 	if err := h.joinAllowed(c); err != nil {

@@ -124,6 +124,10 @@ func (h *chatHandlers) renderYouth(c *fiber.Ctx, f form, ended bool) error {
 func (h *chatHandlers) join(c *fiber.Ctx) error {
 	a := chat.Answers{AgeRange: c.FormValue("age_range"), Topic: c.FormValue("topic")}
 	_, _, err := h.doJoin(c, a)
+	if e := apperr.As(err); e != nil && e.Key == "chat.error.already_open" {
+		// Their conversation is already there: the page shows it.
+		return c.Redirect("/"+kommunFrom(c).Slug+"/chatt", fiber.StatusSeeOther)
+	}
 	if err != nil {
 		if f, ok := h.formFailure(c, err); ok {
 			return h.renderYouth(c, f, false)

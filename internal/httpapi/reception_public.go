@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -26,6 +27,7 @@ type kommunLink struct {
 type startData struct {
 	Kommuner []kommunLink
 	Query    string
+	Chats    []ongoingChat // a signed-in youth's open conversations
 }
 
 // startPage lists every reception with whether it is open now, filtered
@@ -44,6 +46,9 @@ func (s *Server) startPage(c *fiber.Ctx) error {
 	lang, now := langOf(c), s.receptionNow()
 	q := strings.TrimSpace(c.Query("q"))
 	data := startData{Query: clip(q, 60)}
+	if data.Chats, err = s.ongoingChats(ctx); err != nil {
+		return err
+	}
 	for _, k := range sortedKommuner(ks) {
 		if k.Status == tenant.StatusOffboarded || !matches(k, q) {
 			continue
@@ -138,10 +143,23 @@ func (s *Server) kommunPage(c *fiber.Ctx) error {
 	}
 	lang, now := langOf(c), s.receptionNow()
 	v := s.receptionViewOf(lang, k, p, published, now)
-	if k.Active() && p.Services.Chat && p.ChatSchedule().At(now).Open {
+	if chatOpenNow(k, p, now) {
 		v.ChatNow = s.chatNowText(c.UserContext(), lang, k.ID)
 	}
 	return c.Render("kommun", s.page(c, true, v))
+}
+
+// chatOpenNow reports whether k's drop-in chat is open at now by its
+// published page p.
+func chatOpenNow(k tenant.Kommun, p reception.Page, now time.Time) bool {
+	return k.Active() && p.Services.Chat && p.ChatSchedule().At(now).Open
+}
+
+// chatAnswering reports whether, the chat being open, at least one
+// counsellor is available to answer (false if Redis cannot tell).
+func (s *Server) chatAnswering(ctx context.Context, kommunID uuid.UUID) bool {
+	n, err := s.chatAvailableCount(ctx, kommunID)
+	return err == nil && n > 0
 }
 
 // chatNowText says, while the chat is open, whether counsellors are free to
@@ -187,6 +205,8 @@ type receptionJSON struct {
 	OpenNow   bool           `json:"open_now"`
 	Status    string         `json:"status"`
 	ChatOpen  bool           `json:"chat_open_now"`
+	// ChatAnswering: the chat is open now and a counsellor is available.
+	ChatAnswering bool `json:"chat_counsellor_available"`
 }
 
 func (s *Server) apiReception(c *fiber.Ctx) error {
@@ -197,7 +217,10 @@ func (s *Server) apiReception(c *fiber.Ctx) error {
 	}
 	now := s.receptionNow()
 	st := p.Schedule().At(now)
-	return c.JSON(receptionJSON{Kommun: jsonOf(k), Published: published, Page: p, OpenNow: st.Open,
-		Status:   s.statusText(langOf(c), "reception.status", st, now),
-		ChatOpen: p.Services.Chat && k.Active() && p.ChatSchedule().At(now).Open})
+	out := receptionJSON{Kommun: jsonOf(k), Published: published, Page: p, OpenNow: st.Open,
+		Status: s.statusText(langOf(c), "reception.status", st, now), ChatOpen: chatOpenNow(k, p, now)}
+	if out.ChatOpen {
+		out.ChatAnswering = s.chatAnswering(c.UserContext(), k.ID)
+	}
+	return c.JSON(out)
 }

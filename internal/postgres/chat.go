@@ -97,6 +97,22 @@ func collectConvs(rows pgx.Rows, err error) ([]chat.Conversation, error) {
 func (s ChatStore) CreateConversation(ctx context.Context, c chat.Conversation, tokenHash []byte) (err error) {
 	defer apperr.Wrap(&err, "postgres.CreateConversation")
 	return s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		if c.AccountID != uuid.Nil {
+			// One open drop-in conversation per youth and kommun: the lock
+			// makes two joins of the same account (two devices) take turns,
+			// so the second sees the first's conversation.
+			if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('chat.join:' || $1::text, 0))`, c.AccountID); err != nil {
+				return err
+			}
+			var open bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app.chat_conversation WHERE kommun_id = $1 AND account_id = $2 AND status <> 'ended')`,
+				c.KommunID, c.AccountID).Scan(&open); err != nil {
+				return err
+			}
+			if open {
+				return apperr.New(apperr.Conflict, "chat.error.already_open")
+			}
+		}
 		if _, err := q.Exec(ctx, `INSERT INTO app.chat_conversation (kommun_id, id, token_hash, account_id, created_at, last_activity_at)
 			VALUES ($1, $2, $3, $4, $5, $5)`, c.KommunID, c.ID, tokenHash, nullUUID(c.AccountID), c.CreatedAt); err != nil {
 			return err
@@ -134,6 +150,22 @@ func (s ChatStore) ConversationByToken(ctx context.Context, kommunID uuid.UUID, 
 		return nil
 	})
 	return id, err
+}
+
+// OpenOfAccount lists the acting youth's open conversations in every
+// kommun, newest first (policy chat_conversation_youth; none for others).
+func (s ChatStore) OpenOfAccount(ctx context.Context) (out []chat.Conversation, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatOpenOfAccount")
+	a := tenant.ActingFrom(ctx)
+	if a.Actor != tenant.ActorYouth {
+		return nil, nil
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		out, err = collectConvs(q.Query(ctx, `SELECT `+convColumns+convFrom+`WHERE c.account_id = $1 AND c.status <> 'ended'
+			ORDER BY c.created_at DESC, c.id`, a.AccountID))
+		return err
+	})
+	return out, err
 }
 
 // Conversation returns one conversation the actor may see.
@@ -440,7 +472,7 @@ func (s ChatStore) Booked(ctx context.Context, bookingID uuid.UUID, now time.Tim
 		if mode != "chat" || status != "booked" || account == nil || (a.Actor == tenant.ActorStaff && a.AccountID != counsellor) {
 			return apperr.New(apperr.NotFound, "chat.error.no_booking")
 		}
-		if now.Before(start.Add(-chat.BookedWindowBefore)) || now.After(end.Add(chat.BookedWindowAfter)) {
+		if !chat.InBookedWindow(start, end, now) {
 			return apperr.New(apperr.Conflict, "chat.error.booked_window")
 		}
 		var id uuid.UUID
