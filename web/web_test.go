@@ -107,20 +107,22 @@ func receptionOf(k kommun) reception {
 
 func suspended(k kommun) kommun { k.Status = "suspended"; return k }
 
+// startSample is the start page's data (httpapi startData).
+type startSample struct {
+	Kommuner []kommunLink
+	Query    string
+	Chats    []ongoingChat
+}
+
+// ongoingChat is a signed-in youth's open conversation (httpapi ongoingChat).
+type ongoingChat struct{ Kommun, URL string }
+
 func samplePages() map[string]page {
 	return map[string]page{
-		"start": {Youth: true, Path: "/", Data: struct {
-			Kommuner []kommunLink
-			Query    string
-		}{Kommuner: []kommunLink{{Slug: "nacka", Name: "Nacka", Status: "Öppet nu. Stänger i dag kl. 16:00.", Open: true}, {Slug: "solna", Name: "Solna"}}}},
-		"start-search": {Youth: true, Path: "/", Data: struct {
-			Kommuner []kommunLink
-			Query    string
-		}{Kommuner: []kommunLink{{Slug: "solna", Name: "Solna"}}, Query: "sol"}},
-		"start-nomatch": {Youth: true, Path: "/", Data: struct {
-			Kommuner []kommunLink
-			Query    string
-		}{Query: `<script>alert(1)</script>`}},
+		"start": {Youth: true, Path: "/", Data: startSample{Kommuner: []kommunLink{{Slug: "nacka", Name: "Nacka", Status: "Öppet nu. Stänger i dag kl. 16:00.", Open: true}, {Slug: "solna", Name: "Solna"}},
+			Chats: []ongoingChat{{Kommun: "Nacka kommun", URL: "/nacka/chatt"}}}},
+		"start-search":     {Youth: true, Path: "/", Data: startSample{Kommuner: []kommunLink{{Slug: "solna", Name: "Solna"}}, Query: "sol"}},
+		"start-nomatch":    {Youth: true, Path: "/", Data: startSample{Query: `<script>alert(1)</script>`}},
 		"kommun":           {Youth: true, Path: "/nacka", Data: receptionOf(nacka)},
 		"kommun-suspended": {Youth: true, Path: "/nacka", Data: receptionOf(suspended(nacka))},
 		"privacy": {Youth: true, Path: "/integritet", Data: struct {
@@ -224,7 +226,8 @@ func TestStartPageListsAndSearches(t *testing.T) {
 	p.Lang = "sv"
 	out := render(t, e, "start", p)
 	for _, want := range []string{`href="/nacka">Nacka</a>`, `href="/solna">Solna</a>`,
-		`method="get" action="/"`, `name="q"`, "Du kan vara anonym."} {
+		`method="get" action="/"`, `name="q"`, "Du kan vara anonym.",
+		`Du har en pågående chatt med ungdomsmottagningen i Nacka kommun. <a href="/nacka/chatt">Gå till chatten</a>`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start page lacks %q", want)
 		}
