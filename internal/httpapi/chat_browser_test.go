@@ -110,9 +110,13 @@ func TestChatBrowserTwoContexts(t *testing.T) {
 	// The youth's page has shown it: the counsellor sees "Läst" under their
 	// own last message; the youth typing shows on the counsellor's page.
 	staff.waitFor(`document.querySelector('#chat-messages li.chat-message--mine:last-of-type .chat-message__seen').innerText.includes('Läst')`, "Läst under the counsellor's message")
+	// Typing is ephemeral (a few seconds in Redis) and the page throttles
+	// what it sends, so the youth keeps typing until the counsellor sees it:
+	// on a loaded machine one keystroke's indication can lapse unseen.
 	youth.do(chromedp.SendKeys(chromedp.ID("body"), "J"))
+	youth.do(chromedp.Evaluate[chromedp.Void](`window.__typing = setInterval(() => document.getElementById('chat-form').dispatchEvent(new Event('input', {bubbles: true})), 500)`))
 	staff.waitFor(`document.getElementById('chat-typing').innerText.includes('skriver')`, "the youth typing at the counsellor")
-	youth.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('body').value = ''`))
+	youth.do(chromedp.Evaluate[chromedp.Void](`clearInterval(window.__typing); document.getElementById('body').value = ''`))
 
 	// The youth sends a picture; the page keeps the advice and the hint.
 	youth.check()
