@@ -203,7 +203,7 @@ type myBookingView struct {
 	KommunID                             uuid.UUID
 	TypeID                               uuid.UUID
 	Upcoming, Changeable                 bool
-	ChatURL                              string // a chat appointment whose chat can be opened now
+	ChatOpen                             bool // a chat appointment whose chat can be opened now (chatt/bokning/:id)
 }
 
 type myBookingsPage struct {
@@ -232,7 +232,7 @@ func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
 			v.Reason = b.CancelReason
 		}
 		if b.Mode == booking.ModeChat && b.Status == "booked" && v.Slug != "" && chat.InBookedWindow(b.Start, b.End, now) {
-			v.ChatURL = "/" + v.Slug + "/chatt/bokning/" + v.ID
+			v.ChatOpen = true
 		}
 		if b.Start.After(now) && b.Status == "booked" {
 			v.Upcoming, v.Changeable = true, v.Slug != ""

@@ -108,10 +108,10 @@ type calendarDetailPage struct {
 	Nav                                                bookingNav
 	Slug, ID, When, Type, Counsellor, Username, Status string
 	Booked                                             bool
-	// ChatURL opens the booked chat (chat_booked.go) for the booking's
-	// counsellor while its window is open; "" otherwise.
-	ChatURL string
-	QA      []struct{ Q, A string }
+	// ChatOpen offers the booked chat (chat_booked.go) to the booking's
+	// counsellor while its window is open.
+	ChatOpen bool
+	QA       []struct{ Q, A string }
 	// Move: the free times of the booking's type by counsellor offering
 	// it, the booking's own counsellor first.
 	MoveGroups []moveGroup
@@ -181,7 +181,7 @@ func (h *bookingHandlers) detailData(c *fiber.Ctx, f form) (calendarDetailPage, 
 		Booked: b.Status == "booked" && b.Start.After(time.Now())}
 	if b.Mode == booking.ModeChat && b.Status == "booked" && b.AccountID != uuid.Nil &&
 		b.CounsellorID == tenant.ActingFrom(c.UserContext()).AccountID && chat.InBookedWindow(b.Start, b.End, h.receptionNow()) {
-		p.ChatURL = "/personal/" + p.Slug + "/chatt/bokning/" + p.ID
+		p.ChatOpen = true
 	}
 	for i, q := range b.Questions {
 		if i < len(b.Answers) && b.Answers[i] != "" {
