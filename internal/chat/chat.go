@@ -232,6 +232,10 @@ type Store interface {
 	AddMessage(ctx context.Context, id uuid.UUID, from Sender, staffID uuid.UUID, body string, now time.Time) (Message, error)
 	// Messages returns up to limit messages after the id after.
 	Messages(ctx context.Context, id uuid.UUID, after int64, limit int) ([]Message, error)
+	// Since returns the conversation and up to limit of its messages
+	// after the id after, read together (one transaction, one round trip:
+	// what a websocket reads on each wake-up).
+	Since(ctx context.Context, id uuid.UUID, after int64, limit int) (Conversation, []Message, error)
 	// End marks the conversation ended and deletes its messages and
 	// answers in the same transaction; Conflict (chat.error.ended) if it
 	// already ended.
@@ -480,6 +484,14 @@ func (s *Service) Messages(ctx context.Context, id uuid.UUID, after int64) ([]Me
 		after = 0
 	}
 	return s.Store.Messages(ctx, id, after, MaxPoll)
+}
+
+// Since returns the conversation id and its messages after the id after.
+func (s *Service) Since(ctx context.Context, id uuid.UUID, after int64) (Conversation, []Message, error) {
+	if after < 0 {
+		after = 0
+	}
+	return s.Store.Since(ctx, id, after, MaxPoll)
 }
 
 // End ends the conversation id on behalf of by; its messages and answers

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -19,7 +21,14 @@ import (
 // the hub. When Redis comes back after a restart, go-redis reconnects and
 // subscribes again; the hub then wakes every local socket, which catches
 // up by reading, so an announcement lost while Redis was away loses
-// nothing (the sockets' periodic catch-up read is the last safety net).
+// nothing.
+//
+// The hub also keeps the sockets' slow work off the sockets: every
+// chatHubTick it refreshes the presence of all local youth sockets in one
+// pipelined Redis call, and wakes each socket whose safety catch-up is due
+// (every chatSafetyMin to chatSafetyMax, jittered, so that an
+// announcement lost without a reconnection is still caught eventually,
+// while idle sockets cost the database almost nothing).
 //
 // The hub starts with the first socket and stops on the app's shutdown.
 type chatHub struct {
@@ -31,7 +40,7 @@ type chatHub struct {
 	mu     sync.Mutex
 	subs   map[string]map[*chatSub]struct{}
 	cancel context.CancelFunc
-	done   chan struct{}
+	wg     sync.WaitGroup
 	closed bool
 }
 
@@ -39,6 +48,22 @@ type chatHub struct {
 type chatSub struct {
 	channel string
 	wake    chan struct{} // capacity 1: a pending wake-up
+	// presence is the youth's presence key and member the socket's entry
+	// in it ("" for a counsellor's socket); the hub refreshes it.
+	presence, member string
+	due              time.Time // the next safety catch-up (under the hub's mu)
+}
+
+// Safety catch-up and presence timing.
+const (
+	chatHubTick     = 20 * time.Second
+	chatSafetyMin   = 2 * time.Minute
+	chatSafetyMax   = 5 * time.Minute
+	chatPresenceTTL = 3 * chatHubTick
+)
+
+func chatSafetyDue(now time.Time) time.Time {
+	return now.Add(chatSafetyMin + rand.N(chatSafetyMax-chatSafetyMin))
 }
 
 func newChatHub(rdb *redis.Client, prefix string, log *slog.Logger) *chatHub {
@@ -47,8 +72,14 @@ func newChatHub(rdb *redis.Client, prefix string, log *slog.Logger) *chatHub {
 
 // subscribe registers a socket for channel, starting the hub if needed.
 func (h *chatHub) subscribe(channel string) *chatSub {
+	return h.subscribePresent(channel, "", "")
+}
+
+// subscribePresent registers a youth's socket whose presence member in
+// the sorted set key the hub keeps fresh.
+func (h *chatHub) subscribePresent(channel, key, member string) *chatSub {
 	h.once.Do(h.start)
-	s := &chatSub{channel: channel, wake: make(chan struct{}, 1)}
+	s := &chatSub{channel: channel, wake: make(chan struct{}, 1), presence: key, member: member, due: chatSafetyDue(time.Now())}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.subs[channel] == nil {
@@ -111,14 +142,60 @@ func (h *chatHub) start() {
 		cancel()
 		return
 	}
-	h.cancel, h.done = cancel, make(chan struct{})
+	h.cancel = cancel
+	h.wg.Add(2)
 	h.mu.Unlock()
 	ps := h.rdb.PSubscribe(ctx, h.pattern)
 	go h.run(ctx, ps)
+	go h.tick(ctx)
+}
+
+// tick refreshes presence and wakes the sockets due a safety catch-up.
+func (h *chatHub) tick(ctx context.Context) {
+	defer h.wg.Done()
+	t := time.NewTicker(chatHubTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			h.refresh(ctx, now)
+		}
+	}
+}
+
+func (h *chatHub) refresh(ctx context.Context, now time.Time) {
+	until := float64(now.Add(chatPresenceTTL).UnixMilli())
+	pipe := h.rdb.Pipeline()
+	keys := map[string]bool{}
+	h.mu.Lock()
+	for _, m := range h.subs {
+		for s := range m {
+			if now.After(s.due) {
+				s.due = chatSafetyDue(now)
+				wakeUp(s)
+			}
+			if s.presence != "" {
+				pipe.ZAdd(ctx, s.presence, redis.Z{Score: until, Member: s.member})
+				keys[s.presence] = true
+			}
+		}
+	}
+	h.mu.Unlock()
+	if len(keys) == 0 {
+		return
+	}
+	for k := range keys {
+		pipe.Expire(ctx, k, 2*chatPresenceTTL)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
+		h.log.Warn("chat: refreshing presence failed", "err", err)
+	}
 }
 
 func (h *chatHub) run(ctx context.Context, ps *redis.PubSub) {
-	defer close(h.done)
+	defer h.wg.Done()
 	defer ps.Close()
 	in := ps.ChannelWithSubscriptions()
 	subscribed := 0
@@ -153,13 +230,13 @@ func (h *chatHub) run(ctx context.Context, ps *redis.PubSub) {
 func (h *chatHub) close() error {
 	h.mu.Lock()
 	h.closed = true
-	cancel, done := h.cancel, h.done
+	cancel := h.cancel
 	h.mu.Unlock()
 	if cancel == nil {
 		return nil
 	}
 	cancel()
-	<-done
+	h.wg.Wait()
 	return nil
 }
 

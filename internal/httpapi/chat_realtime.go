@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,15 +25,24 @@ import (
 // that carries the kommun and conversation ids. The announcement holds no
 // content: each replica that serves a participant reads what is new from
 // the database, after the last message id the client has seen, so nothing
-// is lost across replicas, reconnects or a Redis restart (a periodic
-// catch-up read covers a lost announcement).
+// is lost across replicas, reconnects or a Redis restart (the hub wakes
+// every socket when its subscription reconnects, and each socket now and
+// then as a safety net: see chatHub).
 
 const (
 	localChatCtx    = "chat_ctx"
-	chatCatchUp     = 10 * time.Second
 	chatWriteWait   = 10 * time.Second
 	chatReadLimit   = 4096
 	chatAnnounceMsg = "changed"
+)
+
+// chatSocketConfig keeps an idle socket small: client frames are short
+// JSON, so a small read buffer does (longer frames, up to chatReadLimit,
+// are still read whole, in several reads), and the write buffer comes from
+// a pool shared by all sockets only while a frame is being written.
+var (
+	chatWritePool    sync.Pool
+	chatSocketConfig = websocket.Config{ReadBufferSize: 256, WriteBufferSize: 4096, WriteBufferPool: &chatWritePool}
 )
 
 // chatChannel is the pub/sub channel of one conversation.
@@ -70,7 +80,7 @@ func (h *chatHandlers) youthSocket() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		id, _ := conn.Locals(localChatConv).(uuid.UUID)
 		h.serveSocket(conn, id, chat.FromYouth)
-	})
+	}, chatSocketConfig)
 }
 
 // staffSocket serves a conversation of the kommun to a counsellor.
@@ -82,7 +92,7 @@ func (h *chatHandlers) staffSocket() fiber.Handler {
 			return
 		}
 		h.serveSocket(conn, id, chat.FromStaff)
-	})
+	}, chatSocketConfig)
 }
 
 // socketFrame is what the server sends: the state, new messages, whether
@@ -120,13 +130,16 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat
 		_ = conn.WriteJSON(fiber.Map{"error": "not_found"})
 		return
 	}
-	sub := h.hub.subscribe(h.chatChannel(conv.KommunID, id))
-	defer h.hub.unsubscribe(sub)
-	member := uuid.NewString() // this socket in the youth's presence set
+	var sub *chatSub
 	if side == chat.FromYouth {
+		member := uuid.NewString() // this socket in the youth's presence set
 		h.present(ctx, id, member)
 		defer h.absent(context.WithoutCancel(ctx), id, member)
+		sub = h.hub.subscribePresent(h.chatChannel(conv.KommunID, id), h.chatPresenceKey(id), member)
+	} else {
+		sub = h.hub.subscribe(h.chatChannel(conv.KommunID, id))
 	}
+	defer h.hub.unsubscribe(sub)
 	var current atomic.Pointer[chat.Conversation]
 	current.Store(&conv)
 
@@ -162,8 +175,6 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat
 
 	var sent socketFrame
 	first := true
-	tick := time.NewTicker(chatCatchUp)
-	defer tick.Stop()
 	var typingTimer *time.Timer
 	defer func() {
 		if typingTimer != nil {
@@ -171,15 +182,11 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat
 		}
 	}()
 	for {
-		conv, err := h.svc.Store.Conversation(ctx, id)
+		conv, msgs, err := h.svc.Since(ctx, id, after)
 		if err != nil {
 			return
 		}
 		current.Store(&conv)
-		msgs, err := h.svc.Messages(ctx, id, after)
-		if err != nil {
-			return
-		}
 		f := socketFrame{Status: conv.Status, Messages: msgs}
 		f.Delivered, f.Read = conv.Seen.Of(side.Other())
 		var typingLeft time.Duration
@@ -226,10 +233,6 @@ func (h *chatHandlers) serveSocket(conn *websocket.Conn, id uuid.UUID, side chat
 			return
 		case <-sub.wake:
 		case <-typingC:
-		case <-tick.C:
-			if side == chat.FromYouth {
-				h.present(ctx, id, member)
-			}
 		}
 	}
 }
@@ -293,8 +296,9 @@ func (h *chatHandlers) typingLeft(ctx context.Context, id uuid.UUID, side chat.S
 
 // Presence: a sorted set per conversation of the youth's open sockets on
 // every replica, each scored with when it lapses unless refreshed; a
-// socket refreshes it on each catch-up tick and removes itself on close.
-const chatPresenceTTL = 3 * chatCatchUp
+// socket adds itself on open, the hub refreshes all its replica's entries
+// every chatHubTick (chatPresenceTTL is three of those), and a socket
+// removes itself on close.
 
 func (s *Server) chatPresenceKey(id uuid.UUID) string {
 	return s.prefix + "chat:present:" + id.String()

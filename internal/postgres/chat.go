@@ -379,22 +379,49 @@ func (s ChatStore) Messages(ctx context.Context, id uuid.UUID, after int64, limi
 		if err := q.QueryRow(ctx, `SELECT 1 FROM app.chat_conversation WHERE id = $1`, id).Scan(&one); err != nil {
 			return notFoundAs(err, "chat.error.no_conversation")
 		}
-		rows, err := q.Query(ctx, `SELECT m.id, m.sender, m.body, m.at, f.id, f.name, f.content_type, f.size FROM app.chat_message m
-			LEFT JOIN app.chat_file f ON f.kommun_id = m.kommun_id AND f.id = m.file_id
-			WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`, id, after, limit)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (chat.Message, error) {
-			var m chat.Message
-			var f fileRef
-			err := r.Scan(&m.ID, &m.Sender, &m.Body, &m.At, &f.ID, &f.Name, &f.Type, &f.Size)
-			m.File = f.info()
-			return m, err
-		})
+		out, err = collectMessages(q.Query(ctx, messagesAfter, id, after, limit))
 		return err
 	})
 	return out, err
+}
+
+const messagesAfter = `SELECT m.id, m.sender, m.body, m.at, f.id, f.name, f.content_type, f.size FROM app.chat_message m
+	LEFT JOIN app.chat_file f ON f.kommun_id = m.kommun_id AND f.id = m.file_id
+	WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3`
+
+func collectMessages(rows pgx.Rows, err error) ([]chat.Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (chat.Message, error) {
+		var m chat.Message
+		var f fileRef
+		err := r.Scan(&m.ID, &m.Sender, &m.Body, &m.At, &f.ID, &f.Name, &f.Type, &f.Size)
+		m.File = f.info()
+		return m, err
+	})
+}
+
+// Since reads the conversation and its messages after after in one
+// transaction, both queries sent together in one round trip.
+func (s ChatStore) Since(ctx context.Context, id uuid.UUID, after int64, limit int) (c chat.Conversation, out []chat.Message, err error) {
+	defer apperr.Wrap(&err, "postgres.ChatSince")
+	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT `+convColumns+convFrom+`WHERE c.id = $1`, id)
+		b.Queue(messagesAfter, id, after, limit)
+		br := q.SendBatch(ctx, b)
+		defer br.Close()
+		if c, err = scanConv(br.QueryRow()); err != nil {
+			return notFoundAs(err, "chat.error.no_conversation")
+		}
+		out, err = collectMessages(br.Query())
+		if err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	return c, out, err
 }
 
 // End marks a conversation ended and deletes its content in the same
