@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -80,25 +79,14 @@ func TestBookingBrowserCounsellorMovesABooking(t *testing.T) {
 	c.signInFully(t, "kurator@nacka.example")
 	base := s.se.listen(t)
 	b := newChromeTab(t, base)
-	yes := true
-	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: sessionCookie,
-		Value: c.cookies[sessionCookie], URL: base + "/", Path: "/", HTTPOnly: &yes, Secure: &yes,
-		SameSite: network.CookieSameSiteLax}); err != nil {
-		t.Fatalf("set the staff session cookie: %v", err)
-	}
+	b.signIn(c.testClient)
 	staffPage := func(action chromedp.Action[chromedp.Void], what string) string {
 		t.Helper()
-		res, err := chromedp.RunResponse(b.ctx, action)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if res.Status != 200 {
-			t.Fatalf("%s: status %d", what, res.Status)
-		}
+		text := b.page(action, what)
 		if w := evalT[[]int](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 			t.Errorf("%s: page is %d px wide on a %d px screen", what, w[0], w[1])
 		}
-		return evalT[string](b, `document.body.innerText`)
+		return text
 	}
 	for _, p := range []string{"/personal/nacka/bokning/tider", "/personal/nacka/bokning/typer", "/personal/nacka/bokning/installningar"} {
 		staffPage(chromedp.Navigate(base+p), "open "+p)

@@ -264,3 +264,29 @@ func sameOrigin(u, base string) bool {
 	b, err2 := url.Parse(base)
 	return err1 == nil && err2 == nil && a.Host == b.Host
 }
+
+// signIn gives the tab the session of a client that signed in through the
+// test client (a staff member with TOTP, say), as if it had signed in itself.
+func (b *chromeTab) signIn(c *testClient) {
+	b.t.Helper()
+	yes := true
+	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: sessionCookie,
+		Value: c.cookies[sessionCookie], URL: b.base + "/", Path: "/", HTTPOnly: &yes, Secure: &yes,
+		SameSite: network.CookieSameSiteLax}); err != nil {
+		b.t.Fatalf("set the session cookie: %v", err)
+	}
+}
+
+// page runs action (a navigation or a form submission) and returns the
+// text of the page it leads to, failing unless that page answered 200.
+func (b *chromeTab) page(action chromedp.Action[chromedp.Void], what string) string {
+	b.t.Helper()
+	res, err := chromedp.RunResponse(b.ctx, action)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	if res.Status != 200 {
+		b.t.Fatalf("%s: status %d", what, res.Status)
+	}
+	return evalT[string](b, `document.body.innerText`)
+}

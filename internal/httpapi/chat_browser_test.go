@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -79,15 +78,8 @@ func TestChatBrowserTwoContexts(t *testing.T) {
 	// The counsellor signs in (in the test client, TOTP included) and
 	// continues in the second browser context with that session.
 	client, _ := chatStaff(t, se, "nacka")
-	yes := true
-	if _, err := chromedp.Call(staff.ctx, network.SetCookie, network.SetCookieParams{Name: sessionCookie,
-		Value: client.cookies[sessionCookie], URL: base + "/", Path: "/", HTTPOnly: &yes, Secure: &yes,
-		SameSite: network.CookieSameSiteLax}); err != nil {
-		t.Fatalf("set the staff session cookie: %v", err)
-	}
-	if res, err := chromedp.RunResponse(staff.ctx, chromedp.Navigate(base+"/personal/nacka/chatt")); err != nil || res.Status != 200 {
-		t.Fatalf("the counsellor's queue: %v %v", res, err)
-	}
+	staff.signIn(client.testClient)
+	staff.page(chromedp.Navigate(base+"/personal/nacka/chatt"), "the counsellor's queue")
 	staff.waitFor(`document.body.innerText.includes('Känslor och mående')`, "the waiting youth in the queue")
 	if _, err := chromedp.RunResponse(staff.ctx, chromedp.Evaluate[chromedp.Void](
 		`document.querySelector('form[action="/personal/nacka/chatt/ta"] button[type=submit]').form.requestSubmit()`)); err != nil {

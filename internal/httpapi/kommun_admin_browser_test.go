@@ -21,23 +21,8 @@ func TestBrowserReceptionAdminPublishesAndYouthSeesIt(t *testing.T) {
 	base := e.listen(t)
 	admin, _ := kaMember(t, e, "nacka", authz.RoleReceptionAdmin)
 	b := newChromeTab(t, base)
-	yes := true
-	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: sessionCookie,
-		Value: admin.cookies[sessionCookie], URL: base + "/", Path: "/", HTTPOnly: &yes, Secure: &yes,
-		SameSite: network.CookieSameSiteLax}); err != nil {
-		t.Fatalf("set the staff session cookie: %v", err)
-	}
-	staffPage := func(action chromedp.Action[chromedp.Void], what string) string {
-		t.Helper()
-		res, err := chromedp.RunResponse(b.ctx, action)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if res.Status != 200 {
-			t.Fatalf("%s: status %d", what, res.Status)
-		}
-		return evalT[string](b, `document.body.innerText`)
-	}
+	b.signIn(admin.testClient)
+	staffPage := b.page
 	staffPage(chromedp.Navigate(base+"/personal/nacka/mottagning"), "open the editor")
 	fields := map[string]string{
 		"display_name": "Ungdomsmottagningen Nacka Forum", "introduction": "Hos oss kan du prata om **allt**.",

@@ -347,28 +347,47 @@ func (s ChatStore) notActive(ctx context.Context, q Querier, id uuid.UUID) error
 func (s ChatStore) AddMessage(ctx context.Context, id uuid.UUID, from chat.Sender, staffID uuid.UUID, body string, now time.Time) (m chat.Message, err error) {
 	defer apperr.Wrap(&err, "postgres.ChatAddMessage")
 	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
-		var kommunID uuid.UUID
-		var st chat.Status
-		var counsellor *uuid.UUID
-		if err := q.QueryRow(ctx, `SELECT kommun_id, status, counsellor_id FROM app.chat_conversation WHERE id = $1 FOR UPDATE`, id).
-			Scan(&kommunID, &st, &counsellor); err != nil {
-			return notFoundAs(err, "chat.error.no_conversation")
-		}
-		switch {
-		case st == chat.Ended:
-			return apperr.New(apperr.Conflict, "chat.error.ended")
-		case from == chat.FromStaff && (counsellor == nil || *counsellor != staffID):
-			return apperr.New(apperr.Conflict, "chat.error.not_yours")
-		}
-		m = chat.Message{Sender: from, Body: body, At: now}
-		if err := q.QueryRow(ctx, `INSERT INTO app.chat_message (kommun_id, conversation_id, sender, staff_id, body, at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, kommunID, id, from, nullUUID(staffID), body, now).Scan(&m.ID); err != nil {
+		kommunID, err := lockForWriting(ctx, q, id, from, staffID)
+		if err != nil {
 			return err
 		}
-		_, err := q.Exec(ctx, `UPDATE app.chat_conversation SET last_activity_at = $2 WHERE id = $1`, id, now)
+		m = chat.Message{Sender: from, Body: body, At: now}
+		m.ID, err = insertMessage(ctx, q, kommunID, id, from, staffID, body, uuid.Nil, now)
 		return err
 	})
 	return m, err
+}
+
+// lockForWriting locks conversation id for a new message from from and
+// returns its kommun; an ended conversation, or one another counsellor
+// has, is refused.
+func lockForWriting(ctx context.Context, q Querier, id uuid.UUID, from chat.Sender, staffID uuid.UUID) (uuid.UUID, error) {
+	var kommunID uuid.UUID
+	var st chat.Status
+	var counsellor *uuid.UUID
+	if err := q.QueryRow(ctx, `SELECT kommun_id, status, counsellor_id FROM app.chat_conversation WHERE id = $1 FOR UPDATE`, id).
+		Scan(&kommunID, &st, &counsellor); err != nil {
+		return uuid.Nil, notFoundAs(err, "chat.error.no_conversation")
+	}
+	switch {
+	case st == chat.Ended:
+		return uuid.Nil, apperr.New(apperr.Conflict, "chat.error.ended")
+	case from == chat.FromStaff && (counsellor == nil || *counsellor != staffID):
+		return uuid.Nil, apperr.New(apperr.Conflict, "chat.error.not_yours")
+	}
+	return kommunID, nil
+}
+
+// insertMessage stores a message of conversation id (fileID uuid.Nil for
+// text alone), notes the activity, and returns the message's id.
+func insertMessage(ctx context.Context, q Querier, kommunID, id uuid.UUID, from chat.Sender, staffID uuid.UUID, body string, fileID uuid.UUID, now time.Time) (int64, error) {
+	var msgID int64
+	if err := q.QueryRow(ctx, `INSERT INTO app.chat_message (kommun_id, conversation_id, sender, staff_id, body, at, file_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, kommunID, id, from, nullUUID(staffID), body, now, nullUUID(fileID)).Scan(&msgID); err != nil {
+		return 0, err
+	}
+	_, err := q.Exec(ctx, `UPDATE app.chat_conversation SET last_activity_at = $2 WHERE id = $1`, id, now)
+	return msgID, err
 }
 
 // Messages returns up to limit messages of a conversation after after.

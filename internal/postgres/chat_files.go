@@ -37,18 +37,9 @@ func (db *DB) ChatFiles() chat.FileStore { return db.ChatStore() }
 func (s ChatStore) AddFile(ctx context.Context, id uuid.UUID, from chat.Sender, staffID uuid.UUID, f chat.File, now time.Time) (m chat.Message, err error) {
 	defer apperr.Wrap(&err, "postgres.ChatAddFile")
 	err = s.db.InTx(ctx, func(ctx context.Context, q Querier) error {
-		var kommunID uuid.UUID
-		var st chat.Status
-		var counsellor *uuid.UUID
-		if err := q.QueryRow(ctx, `SELECT kommun_id, status, counsellor_id FROM app.chat_conversation WHERE id = $1 FOR UPDATE`, id).
-			Scan(&kommunID, &st, &counsellor); err != nil {
-			return notFoundAs(err, "chat.error.no_conversation")
-		}
-		switch {
-		case st == chat.Ended:
-			return apperr.New(apperr.Conflict, "chat.error.ended")
-		case from == chat.FromStaff && (counsellor == nil || *counsellor != staffID):
-			return apperr.New(apperr.Conflict, "chat.error.not_yours")
+		kommunID, err := lockForWriting(ctx, q, id, from, staffID)
+		if err != nil {
+			return err
 		}
 		if _, err := q.Exec(ctx, `INSERT INTO app.chat_file (kommun_id, conversation_id, id, name, content_type, size, data, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, kommunID, id, f.ID, f.Name, f.Type, f.Size, f.Data, now); err != nil {
@@ -56,11 +47,7 @@ func (s ChatStore) AddFile(ctx context.Context, id uuid.UUID, from chat.Sender, 
 		}
 		info := f.FileInfo
 		m = chat.Message{Sender: from, Body: f.Name, At: now, File: &info}
-		if err := q.QueryRow(ctx, `INSERT INTO app.chat_message (kommun_id, conversation_id, sender, staff_id, body, at, file_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, kommunID, id, from, nullUUID(staffID), f.Name, now, f.ID).Scan(&m.ID); err != nil {
-			return err
-		}
-		_, err := q.Exec(ctx, `UPDATE app.chat_conversation SET last_activity_at = $2 WHERE id = $1`, id, now)
+		m.ID, err = insertMessage(ctx, q, kommunID, id, from, staffID, f.Name, f.ID, now)
 		return err
 	})
 	return m, err
