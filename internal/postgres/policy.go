@@ -1,13 +1,16 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/storsthlm/mottagning/internal/account"
 	"github.com/storsthlm/mottagning/internal/apperr"
+	"github.com/storsthlm/mottagning/internal/notify"
 	"github.com/storsthlm/mottagning/internal/tenant"
 )
 
@@ -100,4 +103,75 @@ func (db *DB) PolicyAcknowledged(ctx context.Context, accountID, versionID uuid.
 			accountID, versionID).Scan(&ok)
 	})
 	return ok, err
+}
+
+// ComingPolicies returns the ids of the versions published at or before now
+// that take effect after now, oldest published first: those the youth are
+// still to be told of (P29).
+func (db *DB) ComingPolicies(ctx context.Context, now time.Time) (ids []uuid.UUID, err error) {
+	defer apperr.Wrap(&err, "postgres.ComingPolicies")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		rows, err := q.Query(ctx, `SELECT id FROM app.policy_version WHERE published_at <= $1 AND effective_at > $1
+			ORDER BY published_at, id`, now)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		return err
+	})
+	return ids, err
+}
+
+// QueuePolicyNotices tells up to limit accounts, with ids greater than
+// after, of the coming policy version (P29), in one transaction: accounts
+// that existed when the version was published, are not restricted (P27),
+// have at least one notice channel switched on and have not been told of
+// this or a later version. Each gets one policy_change notice per channel
+// switched on, carrying the effective date, and its mark
+// (account.policy_noticed_at) in the same transaction; accounts another
+// run holds are skipped (the next run takes them). The send-time decision
+// still checks consent, verification and restriction. It returns how many
+// accounts were told and the greatest id among them; nothing is told once
+// the version is in effect at now.
+func (db *DB) QueuePolicyNotices(ctx context.Context, version, after uuid.UUID, now time.Time, limit int) (told int, last uuid.UUID, err error) {
+	defer apperr.Wrap(&err, "postgres.QueuePolicyNotices")
+	err = db.InTx(ctx, func(ctx context.Context, q Querier) error {
+		rows, err := q.Query(ctx, `
+			WITH v AS (SELECT published_at, effective_at FROM app.policy_version WHERE id = $1 AND effective_at > $2),
+			batch AS (
+				SELECT a.id FROM app.account a, v
+				WHERE a.id > $3 AND a.created_at < v.published_at AND a.restricted_at IS NULL
+				  AND (a.policy_noticed_at IS NULL OR a.policy_noticed_at < v.published_at)
+				  AND EXISTS (SELECT 1 FROM app.notice_consent c WHERE c.account_id = a.id AND c.withdrawn_at IS NULL)
+				ORDER BY a.id LIMIT $4
+				FOR UPDATE OF a SKIP LOCKED)
+			UPDATE app.account a SET policy_noticed_at = v.published_at FROM batch, v WHERE a.id = batch.id
+			RETURNING a.id, v.effective_at,
+				array(SELECT c.channel FROM app.notice_consent c WHERE c.account_id = a.id AND c.withdrawn_at IS NULL ORDER BY c.channel)`,
+			version, now, after, limit)
+		if err != nil {
+			return err
+		}
+		var ns []notify.Notice
+		var id uuid.UUID
+		var effective time.Time
+		var channels []string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &effective, &channels}, func() error {
+			told++
+			if bytes.Compare(id[:], last[:]) > 0 {
+				last = id
+			}
+			for _, ch := range channels {
+				ns = append(ns, notify.New(id, notify.KindPolicyChange, notify.Channel(ch), notify.Payload{At: effective}, time.Time{}))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return db.QueueNotice(ctx, ns...)
+	})
+	if err != nil {
+		return 0, uuid.Nil, err
+	}
+	return told, last, nil
 }

@@ -30,7 +30,8 @@ func NewRetentionStore(db *DB, hooks ...account.DeletionHook) RetentionStore {
 // RetentionDeps returns retention.Deps with every store of this package
 // filled in; the caller adds the warner, ongoing cases and idle timeout.
 func (s RetentionStore) RetentionDeps() retention.Deps {
-	return retention.Deps{Accounts: s, AccessLog: s.DB, Sessions: s.DB, Invitations: s.DB, Reviews: s.DB, Runs: s.DB}
+	return retention.Deps{Accounts: s, AccessLog: s.DB, Sessions: s.DB, Invitations: s.DB, Reviews: s.DB, Runs: s.DB,
+		PolicyNotices: s.DB}
 }
 
 // InactiveAccounts returns up to limit ids after after, in id order, of

@@ -198,3 +198,51 @@ func oldRuns(s RunPurger) func(context.Context, time.Time) (int64, error) {
 		return s.DeleteOldRuns(ctx, now.Add(-RunKeep), limit)
 	})
 }
+
+// PolicyNoticeStore queues the notice of a coming privacy-policy change
+// (P29). It is not a deletion, but it is a periodic platform job over every
+// account in bounded batches with its runs recorded, like the others.
+type PolicyNoticeStore interface {
+	// ComingPolicies returns the versions published at or before now that
+	// take effect after now, oldest published first.
+	ComingPolicies(ctx context.Context, now time.Time) ([]uuid.UUID, error)
+	// QueuePolicyNotices tells up to limit accounts with ids greater than
+	// after, that have a notice channel switched on and have not been told
+	// yet, of the version, in one transaction, and returns how many it told
+	// and the greatest id among them. It tells none once the version is in
+	// effect at now.
+	QueuePolicyNotices(ctx context.Context, version, after uuid.UUID, now time.Time, limit int) (int, uuid.UUID, error)
+}
+
+// policyNotices tells every youth with a channel switched on of each
+// coming policy version, once, BatchSize accounts per transaction. It
+// returns the accounts told. Those it cannot tell yet (a channel switched
+// on later, a restriction lifted) are told by a later run while the
+// version is still to come.
+func policyNotices(s PolicyNoticeStore) func(context.Context, time.Time) (int64, error) {
+	return func(ctx context.Context, now time.Time) (int64, error) {
+		versions, err := s.ComingPolicies(ctx, now)
+		if err != nil {
+			return 0, err
+		}
+		var total int64
+		for _, v := range versions {
+			after := uuid.Nil
+			for {
+				if err := ctx.Err(); err != nil {
+					return total, err
+				}
+				n, last, err := s.QueuePolicyNotices(ctx, v, after, now, BatchSize)
+				total += int64(n)
+				if err != nil {
+					return total, err
+				}
+				if n < BatchSize {
+					break
+				}
+				after = last
+			}
+		}
+		return total, nil
+	}
+}

@@ -39,7 +39,9 @@ type Job struct {
 	Scope    Scope
 	// Run removes what has expired at now, with the acting context of ctx
 	// (system, for the kommun when Scope is ScopeKommun), and returns how
-	// many rows (or, for the access log, partitions) it removed. Nil means
+	// many rows (or, for the access log, partitions) it removed; the one
+	// job that removes nothing, policy_notices, returns the accounts it
+	// told of a coming policy change. Nil means
 	// the data kind does not exist yet: the job is a registered slot,
 	// listed but never scheduled.
 	Run func(ctx context.Context, now time.Time) (int64, error)
@@ -105,6 +107,8 @@ type Deps struct {
 	Invitations InvitationStore
 	Reviews     ReviewStore
 	Runs        RunPurger
+	// PolicyNotices tells youth of a coming privacy-policy change (P29).
+	PolicyNotices PolicyNoticeStore
 
 	// Warner sends the neutral warning 30 days before deletion (P16); nil
 	// records the decision only (deletion_warned_at), for the outbox to
@@ -125,7 +129,8 @@ type Deps struct {
 // Jobs is the registry: every kind of data with a retention rule, in one
 // place. A feature adds its rule here.
 func Jobs(d Deps) []Job {
-	if d.Accounts == nil || d.AccessLog == nil || d.Sessions == nil || d.Invitations == nil || d.Reviews == nil || d.Runs == nil {
+	if d.Accounts == nil || d.AccessLog == nil || d.Sessions == nil || d.Invitations == nil || d.Reviews == nil || d.Runs == nil ||
+		d.PolicyNotices == nil {
 		panic("retention.Jobs: a store of an existing data kind is missing")
 	}
 	jobs := []Job{
@@ -136,6 +141,7 @@ func Jobs(d Deps) []Job {
 		{Name: JobKommunInvitations, Schedule: "50 3 * * *", Scope: ScopeKommun, Run: oldInvitations(d.Invitations)},
 		{Name: JobAccessReviews, Schedule: "0 4 * * *", Scope: ScopeKommun, Run: expiredReviews(d.Reviews)},
 		{Name: JobRuns, Schedule: "55 4 * * *", Scope: ScopePlatform, Run: oldRuns(d.Runs)},
+		{Name: JobPolicyNotices, Schedule: "@every 10m", Scope: ScopePlatform, Run: policyNotices(d.PolicyNotices)},
 		{Name: JobChat, Schedule: "@every 5m", Scope: ScopeKommun},
 		{Name: JobIntakeAnswers, Schedule: "10 4 * * *", Scope: ScopeKommun},
 		{Name: JobBookingLinks, Schedule: "20 4 * * *", Scope: ScopeKommun},
@@ -168,6 +174,7 @@ const (
 	JobKommunInvitations   = "kommun_invitations"
 	JobAccessReviews       = "access_log_reviews"
 	JobRuns                = "job_runs"
+	JobPolicyNotices       = "policy_notices"
 	JobChat                = "chat_safety_net"
 	JobIntakeAnswers       = "intake_answers"
 	JobBookingLinks        = "booking_links"

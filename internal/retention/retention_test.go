@@ -39,9 +39,14 @@ func (nopStores) DeleteOldInvitations(context.Context, time.Time, int) (int64, e
 func (nopStores) DeleteExpiredSamples(context.Context, time.Time, int) (int64, error) { return 0, nil }
 func (nopStores) DeleteOldRuns(context.Context, time.Time, int) (int64, error)        { return 0, nil }
 
+func (nopStores) ComingPolicies(context.Context, time.Time) ([]uuid.UUID, error) { return nil, nil }
+func (nopStores) QueuePolicyNotices(context.Context, uuid.UUID, uuid.UUID, time.Time, int) (int, uuid.UUID, error) {
+	return 0, uuid.Nil, nil
+}
+
 func deps() retention.Deps {
 	s := nopStores{}
-	return retention.Deps{Accounts: s, AccessLog: s, Sessions: s, Invitations: s, Reviews: s, Runs: s}
+	return retention.Deps{Accounts: s, AccessLog: s, Sessions: s, Invitations: s, Reviews: s, Runs: s, PolicyNotices: s}
 }
 
 func TestRetentionRegistryHasOneJobPerKindAndSlotsWaitForTheirFeature(t *testing.T) {
@@ -62,7 +67,7 @@ func TestRetentionRegistryHasOneJobPerKindAndSlotsWaitForTheirFeature(t *testing
 			t.Errorf("%s runs although its feature does not exist", slot)
 		}
 	}
-	for _, real := range []string{retention.JobInactiveAccounts, retention.JobAccessLog, retention.JobSessions, retention.JobKommunInvitations} {
+	for _, real := range []string{retention.JobInactiveAccounts, retention.JobAccessLog, retention.JobSessions, retention.JobKommunInvitations, retention.JobPolicyNotices} {
 		if pending[real] {
 			t.Errorf("%s is a slot; want a job", real)
 		}

@@ -1,0 +1,13 @@
+-- Notice of a coming privacy-policy change (issue 5, P29).
+--
+-- The policy_notices job tells every youth with a notice channel switched
+-- on, once per published version, by SMS and/or e-mail. The mark is the
+-- publishing time of the newest version the account has been told of: a
+-- run picks only accounts marked before the version was published, and
+-- sets the mark in the transaction that queues the notices, so running the
+-- job again (or two workers at once) never queues a second notice for the
+-- same account and version. Accounts created after a version was published
+-- are not told of it: the coming version is shown on every youth page, and
+-- registration happens there. No new table, so nothing new for RLS: the
+-- column is covered by app.account's policies.
+ALTER TABLE app.account ADD COLUMN policy_noticed_at timestamptz;
