@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -103,14 +105,23 @@ type benchApp struct {
 
 // benchServer serves the real app, wired as in production but for the
 // given hash parameters, on a loopback listener until b ends, with a
-// database pool of production's default size (DB_MAX_CONNS). It mirrors
+// database pool of production's default size (DB_MAX_CONNS), or of
+// BENCH_DB_MAX_CONNS when set, to compare pool sizes. It mirrors
 // newEnv, which only takes a *testing.T. The per-address rate limit is
 // lifted: every request comes from 127.0.0.1.
 func benchServer(b testing.TB, hash account.HashParams) benchApp {
 	b.Helper()
 	ctx := context.Background()
 	info := testenv.NewDatabase(b)
-	db, err := postgres.Open(ctx, info.AppURL, postgres.Options{MaxConns: 20})
+	pool := int32(20)
+	if v := os.Getenv("BENCH_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			b.Fatalf("BENCH_DB_MAX_CONNS=%q: want a number of at least 2", v)
+		}
+		pool = int32(n)
+	}
+	db, err := postgres.Open(ctx, info.AppURL, postgres.Options{MaxConns: pool})
 	if err != nil {
 		b.Fatal(err)
 	}
