@@ -246,15 +246,7 @@ func (h *bookingHandlers) myBookingsPage(c *fiber.Ctx) error {
 }
 
 func (h *bookingHandlers) cancelMine(c *fiber.Ctx) error {
-	ctx, k, err := youthIn(c)
-	if err != nil {
-		return err
-	}
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Cancel(ctx, k.ID, id, ""); err != nil {
+	if err := h.cancelOwn(c); err != nil {
 		return err
 	}
 	return c.Redirect("/mina-bokningar?klart=1", fiber.StatusSeeOther)

@@ -317,6 +317,15 @@ func (h *bookingHandlers) apiMine(c *fiber.Ctx) error {
 }
 
 func (h *bookingHandlers) apiCancel(c *fiber.Ctx) error {
+	if err := h.cancelOwn(c); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// cancelOwn cancels the signed-in youth's booking :id in the kommun of c
+// (the page and the API answer it differently).
+func (h *bookingHandlers) cancelOwn(c *fiber.Ctx) error {
 	ctx, k, err := youthIn(c)
 	if err != nil {
 		return err
@@ -325,10 +334,7 @@ func (h *bookingHandlers) apiCancel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.Cancel(ctx, k.ID, id, ""); err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
+	return h.store.Cancel(ctx, k.ID, id, "")
 }
 
 func (h *bookingHandlers) apiRebook(c *fiber.Ctx) error {

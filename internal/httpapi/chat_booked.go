@@ -54,7 +54,6 @@ func (h *chatHandlers) apiYouthOpenBooked(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"conversation": conv, "token": token})
 }
 
@@ -83,6 +82,5 @@ func (h *chatHandlers) apiStaffOpenBooked(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"conversation": conv})
 }

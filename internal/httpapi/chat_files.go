@@ -213,7 +213,8 @@ func (f *chatFileHandlers) staffDownload(c *fiber.Ctx) error {
 }
 
 // download sends a file as an attachment of its sniffed type, never
-// cached and never sniffed again by the browser.
+// sniffed again by the browser; like every response it is no-store
+// (securityHeaders).
 func (f *chatFileHandlers) download(c *fiber.Ctx, id uuid.UUID, asStaff bool) error {
 	fileID, err := uuid.Parse(c.Params("file"))
 	if err != nil {
@@ -229,7 +230,6 @@ func (f *chatFileHandlers) download(c *fiber.Ctx, id uuid.UUID, asStaff bool) er
 	}
 	c.Set(fiber.HeaderContentType, file.Type)
 	c.Set(fiber.HeaderContentDisposition, disp)
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
 	return c.Send(file.Data)

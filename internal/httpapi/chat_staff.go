@@ -126,7 +126,6 @@ func (h *chatHandlers) renderQueue(c *fiber.Ctx, f form, notice string) error {
 	for _, cv := range mine {
 		d.Mine = append(d.Mine, h.convView(lang, cv))
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, "chat_queue", false, d)
 }
 
@@ -200,7 +199,6 @@ func (h *chatHandlers) renderStaffConv(c *fiber.Ctx, f form) error {
 			}
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, "chat_staff", false, d)
 }
 
@@ -275,7 +273,6 @@ func (h *chatHandlers) apiQueue(c *fiber.Ctx) error {
 	if mine == nil {
 		mine = []chat.Conversation{}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"waiting": q, "mine": mine})
 }
 
@@ -312,7 +309,6 @@ func (h *chatHandlers) apiStaffOpen(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"conversation": conv, "username": conv.Username})
 }
 

@@ -116,7 +116,6 @@ func (h *chatHandlers) renderYouth(c *fiber.Ctx, f form, ended bool) error {
 			d.LastID = msgs[len(msgs)-1].ID
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, "chat", true, d)
 }
 
@@ -227,7 +226,6 @@ func (h *chatHandlers) apiJoin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"conversation": conv, "token": token})
 }
 
@@ -237,11 +235,12 @@ func (h *chatHandlers) apiYouthState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pos, err := h.svc.Store.QueuePosition(c.UserContext(), id)
-	if err != nil {
-		return err
+	pos := 0 // a place in the queue only while waiting
+	if conv.Status == chat.Waiting {
+		if pos, err = h.svc.Store.QueuePosition(c.UserContext(), id); err != nil {
+			return err
+		}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"conversation": conv, "position": pos})
 }
 
@@ -281,7 +280,6 @@ func (h *chatHandlers) pollJSON(c *fiber.Ctx, id uuid.UUID) error {
 	if msgs == nil {
 		msgs = []chat.Message{}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(chatStateJSON{Status: conv.Status, Position: pos, Messages: msgs})
 }
 

@@ -12,6 +12,5 @@ func (s *Server) devOutboxPage(c *fiber.Ctx) error {
 	if !s.cfg.Dev || s.devOutbox == nil {
 		return apperr.New(apperr.NotFound, "error.not_found")
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return s.render(c, "devoutbox", false, s.devOutbox.Messages())
 }

@@ -103,15 +103,11 @@ func digits(s string) bool {
 // once a minute.
 func (s *Server) resendCode(c *fiber.Ctx, ch notify.Channel) error {
 	id := youthID(c)
-	acc, err := s.accountDB.Account(c.UserContext(), id)
+	address, err := s.unverifiedContact(c, ch)
 	if err != nil {
 		return err
 	}
-	address, verified := acc.Phone, acc.PhoneVerified
-	if ch == notify.Email {
-		address, verified = acc.Email, acc.EmailVerified
-	}
-	if address == "" || verified {
+	if address == "" {
 		return apperr.New(apperr.Conflict, "error.notify.verify_nothing")
 	}
 	return s.verifier().ContactChanged(c.UserContext(), id, account.Channel(ch), address)

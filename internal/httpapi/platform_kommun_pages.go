@@ -360,6 +360,19 @@ func (h *platformKommun) offboardPage(c *fiber.Ctx) error {
 	return h.render(c, "platform_kommun_offboard", false, offboardData{Kommun: k, form: newForm()})
 }
 
+// typedName reads the kommun's name as the admin typed it; unless it is
+// right, it answers with step one again (ok false, err what to return).
+func (h *platformKommun) typedName(c *fiber.Ctx, k tenant.Kommun) (offboardData, bool, error) {
+	d := offboardData{Kommun: k, Typed: c.FormValue("confirm_name"), form: newForm("confirm_name", c.FormValue("confirm_name"))}
+	if err := onboarding.ConfirmName(k, d.Typed); err != nil {
+		if rerr := h.formError(c, &d.form, err); rerr != nil {
+			return d, false, rerr
+		}
+		return d, false, h.render(c, "platform_kommun_offboard", false, d)
+	}
+	return d, true, nil
+}
+
 // offboardCheck checks the typed name and shows step two, the last
 // confirmation. Nothing is changed yet.
 func (h *platformKommun) offboardCheck(c *fiber.Ctx) error {
@@ -367,12 +380,9 @@ func (h *platformKommun) offboardCheck(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := offboardData{Kommun: k, Typed: c.FormValue("confirm_name"), form: newForm("confirm_name", c.FormValue("confirm_name"))}
-	if err := onboarding.ConfirmName(k, d.Typed); err != nil {
-		if rerr := h.formError(c, &d.form, err); rerr != nil {
-			return rerr
-		}
-		return h.render(c, "platform_kommun_offboard", false, d)
+	d, ok, err := h.typedName(c, k)
+	if !ok {
+		return err
 	}
 	return h.render(c, "platform_kommun_offboard_confirm", false, d)
 }
@@ -384,12 +394,9 @@ func (h *platformKommun) offboardConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := offboardData{Kommun: k, Typed: c.FormValue("confirm_name"), form: newForm("confirm_name", c.FormValue("confirm_name"))}
-	if err := onboarding.ConfirmName(k, d.Typed); err != nil {
-		if rerr := h.formError(c, &d.form, err); rerr != nil {
-			return rerr
-		}
-		return h.render(c, "platform_kommun_offboard", false, d)
+	d, ok, err := h.typedName(c, k)
+	if !ok {
+		return err
 	}
 	if c.FormValue("confirm") != "ja" {
 		d.Error = h.tr.T(langOf(c), "error.platform_kommun.confirm_final")
@@ -438,6 +445,5 @@ func (h *platformKommun) download(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/octet-stream")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+x.FileName+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(x.Ciphertext)
 }

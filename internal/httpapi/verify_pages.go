@@ -24,17 +24,30 @@ func pathChannel(ch notify.Channel) string {
 	return "sms"
 }
 
-func (s *Server) renderVerify(c *fiber.Ctx, ch notify.Channel, f form, resent bool) error {
-	id := youthID(c)
-	acc, err := s.accountDB.Account(c.UserContext(), id)
+// unverifiedContact returns the signed-in youth's contact on channel ch
+// if it still awaits verification, "" if there is none or it is verified.
+func (s *Server) unverifiedContact(c *fiber.Ctx, ch notify.Channel) (string, error) {
+	acc, err := s.accountDB.Account(c.UserContext(), youthID(c))
 	if err != nil {
-		return err
+		return "", err
 	}
 	address, verified := acc.Phone, acc.PhoneVerified
 	if ch == notify.Email {
 		address, verified = acc.Email, acc.EmailVerified
 	}
-	if address == "" || verified {
+	if verified {
+		return "", nil
+	}
+	return address, nil
+}
+
+func (s *Server) renderVerify(c *fiber.Ctx, ch notify.Channel, f form, resent bool) error {
+	id := youthID(c)
+	address, err := s.unverifiedContact(c, ch)
+	if err != nil {
+		return err
+	}
+	if address == "" {
 		return c.Redirect("/min-profil", fiber.StatusSeeOther)
 	}
 	pending, err := s.accountDB.PendingVerification(c.UserContext(), id, ch)
