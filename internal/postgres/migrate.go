@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/tern/v2/migrate"
 )
 
@@ -40,7 +43,7 @@ func Migrate(ctx context.Context, adminURL string, fsys fs.FS, opt MigrateOption
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext('mottagning.migrate'))`); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
-	if err := ensureRoles(ctx, conn, opt.AppPassword); err != nil {
+	if err := ensureRolesRetrying(ctx, conn, opt.AppPassword); err != nil {
 		return fmt.Errorf("migrate: roles: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "SET ROLE "+OwnerRole); err != nil {
@@ -60,6 +63,29 @@ func Migrate(ctx context.Context, adminURL string, fsys fs.FS, opt MigrateOption
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// ensureRolesRetrying runs ensureRoles until no concurrent migrate of
+// another database gets in its way. Roles live in the cluster-wide catalog,
+// which the per-database advisory lock above cannot serialize: two migrates
+// of two databases (a rollout and a test, two test packages) can create or
+// alter the same role at once, and PostgreSQL then refuses one with
+// "tuple concurrently updated" or a duplicate role name. Every statement
+// of ensureRoles is idempotent, so trying again is safe.
+func ensureRolesRetrying(ctx context.Context, conn *pgx.Conn, appPassword string) error {
+	for attempt := 1; ; attempt++ {
+		err := ensureRoles(ctx, conn, appPassword)
+		var pgErr *pgconn.PgError
+		if err == nil || attempt == 10 || !errors.As(err, &pgErr) ||
+			(pgErr.Code != "XX000" && pgErr.Code != "23505") { // internal_error (tuple concurrently updated), unique_violation
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
 }
 
 // ensureRoles creates the owner and runtime roles when missing, and

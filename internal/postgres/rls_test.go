@@ -372,6 +372,30 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	}
 }
 
+// TestMigrateOfSeveralDatabasesAtOnce: roles are shared by the whole
+// cluster, so migrates of different databases running at once (a rollout
+// beside a test run, several test packages on a fresh cluster) must not
+// fail on each other's role changes.
+func TestMigrateOfSeveralDatabasesAtOnce(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	dbs := make([]testenv.Database, n)
+	for i := range dbs {
+		dbs[i] = testenv.EmptyDatabase(t)
+	}
+	errs := make(chan error, n)
+	for _, d := range dbs {
+		go func() {
+			errs <- postgres.Migrate(context.Background(), d.AdminURL, migrations.FS, postgres.MigrateOptions{AppPassword: testenv.AppPassword})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("a concurrent migrate failed: %v", err)
+		}
+	}
+}
+
 func TestAccessLogIsInsertOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
